@@ -52,7 +52,13 @@ const configSchema = z.object({
   NATS_WS_URL: optionalString,
   NATS_USER: optionalString,
   NATS_PASSWORD: optionalString,
-  NATS_STREAM_EVENTS: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]+$/).default('MICRODAO_EVENTS')),
+  NATS_STREAM_EVENTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('MICRODAO_EVENTS'),
+  ),
   NATS_CONSUMER_WALLET: z.preprocess(emptyToUndefined, z.string().default('wallet')),
   NATS_CONSUMER_EMBASSY: z.preprocess(emptyToUndefined, z.string().default('embassy')),
   NATS_CONSUMER_GIFT_FABRIC: z.preprocess(emptyToUndefined, z.string().default('gift-fabric')),
@@ -86,7 +92,13 @@ const configSchema = z.object({
   // Chain and wallet
   CHAIN_RPC_URL: optionalUrl,
   CHAIN_EXPLORER_URL: optionalUrl,
-  WALLET_SAFE_ADDRESS: z.preprocess(emptyToUndefined, z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address').optional()),
+  WALLET_SAFE_ADDRESS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+      .optional(),
+  ),
   WALLET_PRIVATE_KEY: optionalString,
 
   // Supabase project
@@ -164,23 +176,43 @@ function environmentRules(config: Config, source: Record<string, string | undefi
       });
     }
   }
-  if (source.WALLET_PRIVATE_KEY !== undefined && source.WALLET_PRIVATE_KEY !== '' && source.WALLET_PRIVATE_KEY_SOURCE !== 'secret-manager') {
+  if (
+    source.WALLET_PRIVATE_KEY !== undefined &&
+    source.WALLET_PRIVATE_KEY !== '' &&
+    source.WALLET_PRIVATE_KEY_SOURCE !== 'secret-manager'
+  ) {
     problems.push({
       variable: 'WALLET_PRIVATE_KEY',
       problem: `is set from the environment; in ${env} the wallet key comes only from a KMS or secret manager`,
       fix: 'remove WALLET_PRIVATE_KEY from the env file and mount it from the secret manager (WALLET_PRIVATE_KEY_FILE)',
     });
   }
-  const urlVariables = ['DB_HOST', 'NATS_URL', 'REDIS_URL', 'UPSTASH_REDIS_REST_URL', 'SUPABASE_URL', 'CHAIN_RPC_URL', 'SENTRY_DSN'] as const;
+  const urlVariables = [
+    'DB_HOST',
+    'NATS_URL',
+    'REDIS_URL',
+    'UPSTASH_REDIS_REST_URL',
+    'SUPABASE_URL',
+    'CHAIN_RPC_URL',
+    'SENTRY_DSN',
+  ] as const;
   for (const name of urlVariables) {
     const value = config[name];
     if (typeof value === 'string' && looksLocal(value)) {
-      problems.push({ variable: name, problem: `points at this machine (${value}) in ${env}`, fix: `set ${name} to the ${env} service's address` });
+      problems.push({
+        variable: name,
+        problem: `points at this machine (${value}) in ${env}`,
+        fix: `set ${name} to the ${env} service's address`,
+      });
     }
   }
   for (const origin of config.WEB_ORIGINS) {
     if (looksLocal(origin) || !origin.startsWith('https://')) {
-      problems.push({ variable: 'WEB_ORIGINS', problem: `contains ${origin}; ${env} allows only https origins`, fix: 'list the https origins of the web apps, comma-separated' });
+      problems.push({
+        variable: 'WEB_ORIGINS',
+        problem: `contains ${origin}; ${env} allows only https origins`,
+        fix: 'list the https origins of the web apps, comma-separated',
+      });
     }
   }
   return problems;
@@ -222,6 +254,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
 
 /** postgres:// URL for the configured database (password percent-encoded). */
 export function databaseUrl(config: Pick<Config, 'DB_HOST' | 'DB_PORT' | 'DB_NAME' | 'DB_USER' | 'DB_PASSWORD' | 'DB_SSLMODE'>): string {
-  const auth = config.DB_PASSWORD ? `${encodeURIComponent(config.DB_USER)}:${encodeURIComponent(config.DB_PASSWORD)}` : encodeURIComponent(config.DB_USER);
+  const auth = config.DB_PASSWORD
+    ? `${encodeURIComponent(config.DB_USER)}:${encodeURIComponent(config.DB_PASSWORD)}`
+    : encodeURIComponent(config.DB_USER);
   return `postgresql://${auth}@${config.DB_HOST}:${config.DB_PORT}/${encodeURIComponent(config.DB_NAME)}?sslmode=${config.DB_SSLMODE}`;
 }

@@ -27,16 +27,28 @@ const services: Service[] = [
     url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
     start: () =>
       run('start-stop-daemon', [
-        '--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--',
-        '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log',
+        '--start',
+        '--oknodo',
+        '--background',
+        '--exec',
+        '/usr/sbin/nats-server',
+        '--',
+        '-a',
+        '127.0.0.1',
+        '-p',
+        '4222',
+        '-js',
+        '-sd',
+        '/var/lib/nats-server',
+        '-l',
+        '/var/log/nats-server.log',
       ]),
     hint: 'install and start nats-server with JetStream (Debian: apt-get install nats-server; Homebrew: brew install nats-server), e.g. `nats-server -js`',
   },
   {
     name: 'Redis',
     url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    start: () =>
-      run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no']),
+    start: () => run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no']),
     hint: 'install and start Redis (Debian: apt-get install redis-server; Homebrew: brew install redis)',
   },
 ];

@@ -7,7 +7,7 @@ import { databaseUrlFor, testServices } from './services.ts';
 
 const database = `mdao_pgtap_${Date.now().toString(36)}`;
 const admin = postgres(testServices.postgresAdminUrl, { max: 1, onnotice: () => {} });
-let status = 1;
+let status: number;
 try {
   await admin.unsafe(`create database "${database}"`);
   const url = databaseUrlFor(database);
@@ -18,9 +18,13 @@ try {
     .sort()
     .map((f) => `supabase/tests/${f}`);
   const { hostname, port, username } = new URL(url);
-  const prove = spawnSync('pg_prove', ['--host', hostname, '--port', port || '5432', '--username', username || 'postgres', '--dbname', database, '--verbose', ...files], {
-    stdio: 'inherit',
-  });
+  const prove = spawnSync(
+    'pg_prove',
+    ['--host', hostname, '--port', port || '5432', '--username', username || 'postgres', '--dbname', database, '--verbose', ...files],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (prove.error) console.error(`pgtap: could not run pg_prove (${prove.error.message}); install libtap-parser-sourcehandler-pgtap-perl`);
   status = prove.status ?? 1;
 } finally {
