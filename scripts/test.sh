@@ -50,6 +50,8 @@ run_stage services node --import tsx scripts/local-stack/ensure-test-services.ts
 run_stage static static_checks
 run_stage unit vitest run
 run_stage pgtap node --import tsx tests/harness/run-pgtap.ts
+run_stage browser playwright test
+run_stage monitoring bash monitoring/check.sh
 
 printf '\n=== all stages passed\n'
 printf '  %s\n' "${SUMMARY[@]}"

@@ -1,9 +1,15 @@
 -- Demo data for local use: one team, two users (Alice owns it, Bob is a member) and a #general channel with
--- a welcome message. Fixed ids make it idempotent: running it again changes nothing.
+-- a welcome message; and Ops, a platform admin for the admin console. Fixed ids make it idempotent: running
+-- it again changes nothing.
 
 insert into auth.users (id, email, raw_user_meta_data) values
   ('00000000-0000-4000-8000-00000000a11c', 'alice@demo.local', '{"display_name": "Alice"}'),
   ('00000000-0000-4000-8000-000000000b0b', 'bob@demo.local', '{"display_name": "Bob"}')
+on conflict (id) do nothing;
+
+-- Ops is a platform admin (app_metadata, which only the auth service sets) and signs in to the admin console.
+insert into auth.users (id, email, raw_user_meta_data, raw_app_meta_data) values
+  ('00000000-0000-4000-8000-0000000000a1', 'ops@demo.local', '{"display_name": "Ops"}', '{"platform_admin": true}')
 on conflict (id) do nothing;
 
 insert into public.teams (id, name, created_by) values

@@ -2,6 +2,7 @@
 // .env.example, with rules that tighten per APP_ENV. Runtime-agnostic: callers pass the variables in
 // (process.env on Node, Deno.env.toObject() on Deno), so nothing else reads the environment directly.
 import { z } from 'zod';
+import { rememberSecretValues } from './redact.ts';
 
 export const APP_ENVS = ['local', 'test', 'dev', 'staging', 'prod'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
@@ -63,6 +64,25 @@ const configSchema = z.object({
   NATS_CONSUMER_EMBASSY: z.preprocess(emptyToUndefined, z.string().default('embassy')),
   NATS_CONSUMER_GIFT_FABRIC: z.preprocess(emptyToUndefined, z.string().default('gift-fabric')),
   NATS_CONSUMER_TELEMETRY: z.preprocess(emptyToUndefined, z.string().default('telemetry')),
+  NATS_SUBJECT_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and - (no wildcards)')
+      .default('microdao'),
+  ),
+
+  // Outbox relay and event consumers
+  OUTBOX_RELAY_BATCH_SIZE: positiveInt(500),
+  OUTBOX_RELAY_POLL_INTERVAL_MS: positiveInt(250),
+  OUTBOX_RELAY_PUBLISH_TIMEOUT_MS: positiveInt(5000),
+  OUTBOX_RELAY_MAX_ATTEMPTS: positiveInt(5),
+  OUTBOX_RELAY_BACKOFF_BASE_MS: positiveInt(250),
+  OUTBOX_RELAY_BACKOFF_MAX_MS: positiveInt(30_000),
+  OUTBOX_RELAY_LEASE_INTERVAL_MS: positiveInt(2000),
+  OUTBOX_RETENTION_HOURS: positiveInt(168),
+  CONSUMER_MAX_DELIVER: positiveInt(5),
+  CONSUMER_ACK_WAIT_SECONDS: positiveInt(30),
 
   // Redis: a plain Redis locally and in CI, Upstash REST in the cloud
   REDIS_URL: optionalString,
@@ -102,7 +122,13 @@ const configSchema = z.object({
   WALLET_PRIVATE_KEY: optionalString,
 
   // Supabase project
-  SUPABASE_PROJECT_REF: optionalString,
+  SUPABASE_PROJECT_REF: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z]{20}$/, 'must be the 20-letter project ref of the Supabase dashboard URL')
+      .optional(),
+  ),
   SUPABASE_URL: optionalUrl,
   SUPABASE_ANON_KEY: optionalString,
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
@@ -115,15 +141,63 @@ const configSchema = z.object({
 
   // Observability
   SENTRY_DSN: optionalUrl,
+  METRICS_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   METRICS_PORT: port(9464),
+  NATS_MONITORING_URL: z.preprocess(emptyToUndefined, z.url().default('http://127.0.0.1:8222')),
+  NATS_EXPORTER_PORT: port(7777),
 
   // Vercel (deploy scripts only)
   VERCEL_ORG_ID: optionalString,
   VERCEL_PROJECT_ID_CITY: optionalString,
   VERCEL_PROJECT_ID_ADMIN: optionalString,
+
+  // Web apps (build time only; compiled into the public bundles, so never a secret; see web/vite.shared.config.ts)
+  VITE_API_BASE_URL: optionalUrl,
+  VITE_SUPABASE_URL: optionalUrl,
+  VITE_SUPABASE_ANON_KEY: optionalString,
+
+  // Smoke check and post-deploy checklist (deploy scripts only): a dedicated Supabase Auth user
+  SMOKE_USER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
+  SMOKE_USER_PASSWORD: optionalString,
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Every variable the schema knows: exactly the variables of .env.example (a test keeps them in step). */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof Config)[];
+
+/**
+ * Variables holding secrets: their values never reach a log (redact.ts), the secrets sync shows only their
+ * names, and each may come from a mounted file instead (NAME_FILE=/run/secrets/name). Add new secrets here.
+ */
+export const SECRET_VARIABLES = [
+  'DB_PASSWORD',
+  'NATS_PASSWORD',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'JWT_SECRET',
+  'SESSION_SECRET',
+  'E2EE_PRIVATE_KEY',
+  'EMBASSY_WEBHOOK_SECRET_ENERGY_UNION',
+  'EMBASSY_WEBHOOK_SECRET_GREENFOOD',
+  'EMBASSY_WEBHOOK_SECRET_WATER_UNION',
+  'EMBASSY_WEBHOOK_SECRET_ESSENCE_STREAM',
+  'WALLET_PRIVATE_KEY',
+  'SUPABASE_SERVICE_ROLE_KEY',
+  'SMOKE_USER_PASSWORD',
+] as const satisfies readonly (keyof Config)[];
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+/** Variables only the deploy tooling reads: the secrets sync never pushes them to the functions. */
+export const DEPLOY_ONLY_VARIABLES = [
+  'VERCEL_ORG_ID',
+  'VERCEL_PROJECT_ID_CITY',
+  'VERCEL_PROJECT_ID_ADMIN',
+  'VITE_API_BASE_URL',
+  'VITE_SUPABASE_URL',
+  'VITE_SUPABASE_ANON_KEY',
+  'SMOKE_USER_EMAIL',
+  'SMOKE_USER_PASSWORD',
+] as const satisfies readonly (keyof Config)[];
 
 /** A rule broken by a configuration, with the sentence that tells an operator how to fix it. */
 export interface ConfigProblem {
@@ -132,106 +206,227 @@ export interface ConfigProblem {
   fix: string;
 }
 
-const SECRET_MIN_LENGTH = 32;
+/** Least length per secret that staging and prod accept: signing keys 32, passwords 16. */
+const SECRET_MIN_LENGTH: Partial<Record<SecretVariable, number>> = {
+  JWT_SECRET: 32,
+  SESSION_SECRET: 32,
+  EMBASSY_WEBHOOK_SECRET_ENERGY_UNION: 32,
+  EMBASSY_WEBHOOK_SECRET_GREENFOOD: 32,
+  EMBASSY_WEBHOOK_SECRET_WATER_UNION: 32,
+  EMBASSY_WEBHOOK_SECRET_ESSENCE_STREAM: 32,
+  DB_PASSWORD: 16,
+  NATS_PASSWORD: 16,
+  SMOKE_USER_PASSWORD: 16,
+};
+// Placeholders from .env.example, docs and Supabase's local defaults: published, so never secret.
+const PUBLISHED_SECRET = /change.?me|example|local.?development|super-secret-jwt-token|placeholder|^password|^secret/i;
+const DISTINCT_CHARACTERS_MIN = 10;
 const looksLocal = (value: string) => /(^|\/\/|@)(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?)([:/]|$)/i.test(value);
+/** A URL as it may be shown in a message: any user:password@ removed. */
+const withoutCredentials = (value: string) => value.replace(/\/\/[^/@\s]*@/, '//');
+const RANDOM_SECRET_HINT = '`openssl rand -base64 48`';
+
+function secretWeakness(value: string, minLength: number): string | undefined {
+  if (value.length < minLength) return `is ${value.length} characters; it needs at least ${minLength}`;
+  if (PUBLISHED_SECRET.test(value)) return 'is a published placeholder value';
+  if (new Set(value).size < DISTINCT_CHARACTERS_MIN) return `uses fewer than ${DISTINCT_CHARACTERS_MIN} distinct characters`;
+  return undefined;
+}
 
 /** Rules that depend on APP_ENV: what is fine on a laptop is refused where real users are. */
-function environmentRules(config: Config, source: Record<string, string | undefined>): ConfigProblem[] {
+function environmentRules(config: Config, source: Record<string, string | undefined>, mounted: ReadonlySet<string>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const refuse = (variable: string, problem: string, fix: string) => problems.push({ variable, problem, fix });
   const env = config.APP_ENV;
   const strict = isProductionLike(env);
+  const isSet = (name: string) => source[name] !== undefined && source[name] !== '';
 
   if (!config.JWT_SECRET && !config.SUPABASE_JWKS_URL && env !== 'test') {
-    problems.push({
-      variable: 'JWT_SECRET',
-      problem: 'neither JWT_SECRET nor SUPABASE_JWKS_URL is set, so no token can be verified',
-      fix: "set JWT_SECRET to the Supabase project's JWT secret (Settings → API), or SUPABASE_JWKS_URL for asymmetric keys",
-    });
+    refuse(
+      'JWT_SECRET',
+      'neither JWT_SECRET nor SUPABASE_JWKS_URL is set, so no token can be verified',
+      "set JWT_SECRET to the Supabase project's JWT secret (Settings → API), or SUPABASE_JWKS_URL for asymmetric keys",
+    );
   }
   if (config.DEV_LOGIN_ENABLED && !(env === 'local' || env === 'test')) {
-    problems.push({
-      variable: 'DEV_LOGIN_ENABLED',
-      problem: `the dev login mints tokens without a password and cannot run in ${env}`,
-      fix: 'remove DEV_LOGIN_ENABLED or set it to false; users sign in through Supabase Auth',
-    });
+    refuse(
+      'DEV_LOGIN_ENABLED',
+      `the dev login mints tokens without a password and cannot run in ${env}`,
+      'remove DEV_LOGIN_ENABLED or set it to false; users sign in through Supabase Auth',
+    );
+  }
+  if (Boolean(config.UPSTASH_REDIS_REST_URL) !== Boolean(config.UPSTASH_REDIS_REST_TOKEN)) {
+    refuse(
+      config.UPSTASH_REDIS_REST_URL ? 'UPSTASH_REDIS_REST_TOKEN' : 'UPSTASH_REDIS_REST_URL',
+      'is missing while its partner is set; Upstash needs both the REST URL and its token',
+      'copy both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN from the Upstash console, or remove both',
+    );
   }
   if (!strict) return problems;
 
   if (config.DB_SSLMODE !== 'require' && config.DB_SSLMODE !== 'verify-full') {
-    problems.push({
-      variable: 'DB_SSLMODE',
-      problem: `is ${config.DB_SSLMODE}; ${env} connects to Postgres over TLS only`,
-      fix: 'set DB_SSLMODE=require (or verify-full)',
-    });
+    refuse('DB_SSLMODE', `is ${config.DB_SSLMODE}; ${env} connects to Postgres over TLS only`, 'set DB_SSLMODE=require (or verify-full)');
   }
-  const secrets = ['JWT_SECRET', 'SESSION_SECRET'] as const;
-  for (const name of secrets) {
+  const required: [keyof Config, string][] = [
+    ['DB_PASSWORD', "set DB_PASSWORD to the project's database password (Supabase: Settings → Database)"],
+    ['SESSION_SECRET', `set SESSION_SECRET to a random value (e.g. ${RANDOM_SECRET_HINT}) in the secret store`],
+    ['NATS_USER', `set NATS_USER and NATS_PASSWORD to the ${env} NATS account's credentials`],
+    ['NATS_PASSWORD', `set NATS_USER and NATS_PASSWORD to the ${env} NATS account's credentials`],
+    ['SUPABASE_PROJECT_REF', `set SUPABASE_PROJECT_REF to the ${env} project's ref (the 20 letters in its dashboard URL)`],
+    ['SUPABASE_URL', `set SUPABASE_URL to https://<ref>.supabase.co of the ${env} project`],
+  ];
+  for (const [name, fix] of required) {
+    if (config[name] === undefined) refuse(name, `is missing; ${env} requires it`, fix);
+  }
+  for (const name of SECRET_VARIABLES) {
+    const minLength = SECRET_MIN_LENGTH[name];
     const value = config[name];
-    if (name === 'JWT_SECRET' && !value && config.SUPABASE_JWKS_URL) continue;
-    if (!value || value.length < SECRET_MIN_LENGTH) {
-      problems.push({
-        variable: name,
-        problem: value ? `is ${value.length} characters; ${env} needs at least ${SECRET_MIN_LENGTH}` : `is missing; ${env} requires it`,
-        fix: `set ${name} to a random value of ${SECRET_MIN_LENGTH}+ characters (e.g. \`openssl rand -base64 48\`) in the secret store`,
-      });
+    const weakness = minLength && value ? secretWeakness(value, minLength) : undefined;
+    if (weakness)
+      refuse(name, `${weakness} (${env})`, `set ${name} to a random value of ${minLength}+ characters (e.g. ${RANDOM_SECRET_HINT})`);
+  }
+  for (const name of ['RATE_LIMIT_GLOBAL', 'RATE_LIMIT_PER_KEY'] as const) {
+    if (!isSet(name)) {
+      refuse(
+        name,
+        `is not set; ${env} states its rate limits explicitly`,
+        `set ${name} (requests per minute) for ${env}'s expected traffic`,
+      );
     }
   }
-  if (
-    source.WALLET_PRIVATE_KEY !== undefined &&
-    source.WALLET_PRIVATE_KEY !== '' &&
-    source.WALLET_PRIVATE_KEY_SOURCE !== 'secret-manager'
-  ) {
-    problems.push({
-      variable: 'WALLET_PRIVATE_KEY',
-      problem: `is set from the environment; in ${env} the wallet key comes only from a KMS or secret manager`,
-      fix: 'remove WALLET_PRIVATE_KEY from the env file and mount it from the secret manager (WALLET_PRIVATE_KEY_FILE)',
-    });
+  if (!config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
+    refuse(
+      'UPSTASH_REDIS_REST_URL',
+      `is missing and so is REDIS_URL; ${env} has no store for its rate limits`,
+      'set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or REDIS_URL for a self-hosted Redis)',
+    );
+  }
+  if (isSet('WALLET_PRIVATE_KEY') && !mounted.has('WALLET_PRIVATE_KEY')) {
+    refuse(
+      'WALLET_PRIVATE_KEY',
+      `is set as a plain variable; in ${env} the wallet key comes only from a KMS or secret manager`,
+      'remove WALLET_PRIVATE_KEY from the env file and mount it from the secret manager as a file (WALLET_PRIVATE_KEY_FILE=/run/secrets/...)',
+    );
   }
   const urlVariables = [
     'DB_HOST',
     'NATS_URL',
+    'NATS_WS_URL',
     'REDIS_URL',
     'UPSTASH_REDIS_REST_URL',
     'SUPABASE_URL',
+    'SUPABASE_JWKS_URL',
+    'JWT_ISSUER',
     'CHAIN_RPC_URL',
+    'CHAIN_EXPLORER_URL',
     'SENTRY_DSN',
+    'VITE_API_BASE_URL',
+    'VITE_SUPABASE_URL',
   ] as const;
   for (const name of urlVariables) {
     const value = config[name];
     if (typeof value === 'string' && looksLocal(value)) {
-      problems.push({
-        variable: name,
-        problem: `points at this machine (${value}) in ${env}`,
-        fix: `set ${name} to the ${env} service's address`,
-      });
+      refuse(name, `points at this machine (${withoutCredentials(value)}) in ${env}`, `set ${name} to the ${env} service's address`);
     }
+  }
+  if (config.SUPABASE_URL && !config.SUPABASE_URL.startsWith('https://')) {
+    refuse('SUPABASE_URL', `is not https (${withoutCredentials(config.SUPABASE_URL)})`, `set SUPABASE_URL to https://<ref>.supabase.co`);
+  }
+  if (config.WEB_ORIGINS.length === 0) {
+    refuse(
+      'WEB_ORIGINS',
+      `is empty; the ${env} web apps could not call the API`,
+      'list the https origins of the city and admin apps, comma-separated',
+    );
   }
   for (const origin of config.WEB_ORIGINS) {
     if (looksLocal(origin) || !origin.startsWith('https://')) {
-      problems.push({
-        variable: 'WEB_ORIGINS',
-        problem: `contains ${origin}; ${env} allows only https origins`,
-        fix: 'list the https origins of the web apps, comma-separated',
-      });
+      refuse(
+        'WEB_ORIGINS',
+        `contains ${origin}; ${env} allows only https origins`,
+        'list the https origins of the web apps, comma-separated',
+      );
     }
   }
   return problems;
 }
 
+/** Reads a mounted secret file (Node: `(p) => readFileSync(p, 'utf8')`). Edge functions have none. */
+export type SecretFileReader = (path: string) => string;
+
+export interface ParseOptions {
+  /** Lets NAME_FILE=/path supply a secret; without a reader, NAME_FILE is refused. */
+  readSecretFile?: SecretFileReader;
+}
+
+// Mounted secrets are read once per path and kept in this process's memory only.
+const mountedSecretCache = new Map<string, string>();
+
+/** Replaces NAME_FILE entries by NAME = the file's content; reports which names came from files. */
+function resolveMountedSecrets(source: Record<string, string | undefined>, options: ParseOptions) {
+  const values: Record<string, string | undefined> = { ...source };
+  const mounted = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const path = source[`${name}_FILE`];
+    if (!path) continue;
+    delete values[`${name}_FILE`];
+    if (source[name]) {
+      problems.push({ variable: `${name}_FILE`, problem: `and ${name} are both set`, fix: `keep only ${name}_FILE (the mounted secret)` });
+      continue;
+    }
+    if (!options.readSecretFile) {
+      problems.push({
+        variable: `${name}_FILE`,
+        problem: 'is set but this runtime reads no mounted files',
+        fix: `provide ${name} through the platform's secret store (supabase secrets set) instead`,
+      });
+      continue;
+    }
+    try {
+      let value = mountedSecretCache.get(path);
+      if (value === undefined) {
+        value = options.readSecretFile(path).replace(/\r?\n$/, '');
+        mountedSecretCache.set(path, value);
+      }
+      values[name] = value;
+      mounted.add(name);
+    } catch (error) {
+      problems.push({
+        variable: `${name}_FILE`,
+        problem: `names ${path}, which cannot be read (${(error as Error).message.split('\n')[0]})`,
+        fix: `mount the secret at ${path}, or point ${name}_FILE at where it is mounted`,
+      });
+    }
+  }
+  return { values, mounted, problems };
+}
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
 
 /** Validates a set of variables; returns every problem at once rather than stopping at the first. */
-export function parseConfig(source: Record<string, string | undefined>): ConfigResult {
-  const parsed = configSchema.safeParse(source);
+export function parseConfig(source: Record<string, string | undefined>, options: ParseOptions = {}): ConfigResult {
+  const { values, mounted, problems } = resolveMountedSecrets(source, options);
+  let parsed = configSchema.safeParse(values);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    const invalid = new Set<string>();
+    for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? 'config');
-      return { variable, problem: issue.message, fix: `see the comment above ${variable} in .env.example` };
-    });
+      invalid.add(variable);
+      problems.push({ variable, problem: `is invalid (${issue.message})`, fix: `see the comment above ${variable} in .env.example` });
+    }
+    // Check the rest too, so one typo does not hide the other violations.
+    const rest = Object.fromEntries(Object.entries(values).filter(([key]) => !invalid.has(key)));
+    parsed = configSchema.safeParse(rest);
+    if (!parsed.success) return { ok: false, problems };
+    for (const problem of environmentRules(parsed.data, rest, mounted)) if (!invalid.has(problem.variable)) problems.push(problem);
     return { ok: false, problems };
   }
-  const problems = environmentRules(parsed.data, source);
-  return problems.length ? { ok: false, problems } : { ok: true, config: parsed.data };
+  problems.push(...environmentRules(parsed.data, values, mounted));
+  if (problems.length) return { ok: false, problems };
+  const config = parsed.data;
+  rememberSecretValues(SECRET_VARIABLES.map((name) => config[name]));
+  return { ok: true, config };
 }
 
 export class ConfigError extends Error {
@@ -246,8 +441,8 @@ export function formatConfigProblems(problems: ConfigProblem[]): string {
 }
 
 /** Parses or throws a ConfigError whose message lists every problem with its fix. */
-export function loadConfig(source: Record<string, string | undefined>): Config {
-  const result = parseConfig(source);
+export function loadConfig(source: Record<string, string | undefined>, options: ParseOptions = {}): Config {
+  const result = parseConfig(source, options);
   if (!result.ok) throw new ConfigError(result.problems);
   return result.config;
 }

@@ -1,94 +1,77 @@
 // Makes sure the servers the test suite talks to answer: Postgres, NATS (JetStream) and Redis on their
 // standard ports (or TEST_* URLs). A server that is down on this machine is started the way Debian's
 // packages start it; anything else ends with a sentence saying what to do.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import net from 'node:net';
+import { packagesFor } from './binaries.ts';
+import { waitUntil } from './processes.ts';
+import { NATS_STANDARD_PORT, startSystemNats } from './services/nats.ts';
+import { POSTGRES_STANDARD_PORT, startSystemPostgres } from './services/postgres.ts';
+import { probeNats, probePostgres, probeRedis, type Probe } from './services/probes.ts';
+import { REDIS_STANDARD_PORT, startSystemRedis } from './services/redis.ts';
 
-interface Service {
+interface TestServer {
   name: string;
   url: string;
-  start: () => void;
+  standardPort: number;
+  probe: (url: string) => Promise<Probe>;
+  start: () => Promise<void>;
   hint: string;
 }
 
-const services: Service[] = [
+const servers: TestServer[] = [
   {
     name: 'PostgreSQL',
     url: process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
-    start: () => {
-      const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : [];
-      for (const version of versions) run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
-    },
-    hint: 'install and start PostgreSQL 15 (Debian: apt-get install postgresql-15; Homebrew: brew install postgresql@15)',
+    standardPort: POSTGRES_STANDARD_PORT,
+    probe: (url) => probePostgres(url),
+    start: startSystemPostgres,
+    hint: `install and start PostgreSQL 15 ${packagesFor('postgres')}`,
   },
   {
     name: 'NATS',
     url: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
-    start: () =>
-      run('start-stop-daemon', [
-        '--start',
-        '--oknodo',
-        '--background',
-        '--exec',
-        '/usr/sbin/nats-server',
-        '--',
-        '-a',
-        '127.0.0.1',
-        '-p',
-        '4222',
-        '-js',
-        '-sd',
-        '/var/lib/nats-server',
-        '-l',
-        '/var/log/nats-server.log',
-      ]),
-    hint: 'install and start nats-server with JetStream (Debian: apt-get install nats-server; Homebrew: brew install nats-server), e.g. `nats-server -js`',
+    standardPort: NATS_STANDARD_PORT,
+    probe: async (url) => {
+      const probe = await probeNats(url);
+      return probe.ok && !probe.jetstream ? { ...probe, ok: false, detail: 'it answers with JetStream off' } : probe;
+    },
+    start: startSystemNats,
+    hint: `install and start nats-server with JetStream ${packagesFor('nats-server')}, e.g. \`nats-server -js\``,
   },
   {
     name: 'Redis',
     url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    start: () => run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no']),
-    hint: 'install and start Redis (Debian: apt-get install redis-server; Homebrew: brew install redis)',
+    standardPort: REDIS_STANDARD_PORT,
+    probe: (url) => probeRedis(url),
+    start: startSystemRedis,
+    hint: `install and start Redis ${packagesFor('redis-server')}`,
   },
 ];
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { stdio: 'pipe' });
-  if (result.error) console.error(`services: could not run ${command}: ${result.error.message}`);
-}
-
-function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-const isThisMachine = (url: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname);
+/** The machine's own server on its standard port: the one a Debian package would run. */
+const isSystemServer = (url: string, standardPort: number) =>
+  ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname) && Number(new URL(url).port || standardPort) === standardPort;
 
 let failed = false;
-for (const service of services) {
-  if (await reachable(service.url)) {
-    console.log(`services: ${service.name} answers at ${new URL(service.url).host}`);
+for (const server of servers) {
+  const where = new URL(server.url).host;
+  let probe = await server.probe(server.url);
+  if (probe.ok) {
+    console.log(`services: ${server.name} answers at ${where}`);
     continue;
   }
-  if (isThisMachine(service.url)) {
-    console.log(`services: ${service.name} is down at ${new URL(service.url).host}; starting it`);
-    service.start();
-    for (let i = 0; i < 50 && !(await reachable(service.url)); i += 1) await new Promise((r) => setTimeout(r, 200));
+  if (isSystemServer(server.url, server.standardPort) && !probe.answered) {
+    console.log(`services: ${server.name} is down at ${where}; starting it`);
+    await server.start();
+    await waitUntil(`${server.name} at ${where}`, async () => (probe = await server.probe(server.url)).ok, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    }).catch(() => {});
+    if (probe.ok) {
+      console.log(`services: ${server.name} started`);
+      continue;
+    }
   }
-  if (await reachable(service.url)) console.log(`services: ${service.name} started`);
-  else {
-    console.error(`services: ${service.name} does not answer at ${new URL(service.url).host}: ${service.hint}`);
-    failed = true;
-  }
+  console.error(`services: ${server.name} is not usable at ${where} (${probe.detail}): ${server.hint}`);
+  failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,47 @@
+// What every request handler can reach: the gateway's dependencies, the request id, a logger bound to the
+// request, and (on authenticated routes) the verified user. Also the one function that writes error answers.
+import type { Context } from 'hono';
+import type { UserClaims, TokenVerifier } from '../_shared/auth.ts';
+import type { Config } from '../_shared/config.ts';
+import { withUserTransaction, type Sql, type Tx } from '../_shared/db.ts';
+import { errorBody, type ErrorStatus } from '../_shared/errors.ts';
+import type { Logger } from '../_shared/log.ts';
+import type { ErrorReporter } from '../_shared/sentry.ts';
+import type { LiveHub } from './live-hub.ts';
+import type { ReadinessCheck } from './readiness.ts';
+
+export interface GatewayDeps {
+  config: Config;
+  /** Pool the gateway runs user transactions on (role-switched per request). */
+  sql: Sql;
+  logger: Logger;
+  verifier: TokenVerifier;
+  readiness: ReadinessCheck;
+  /** Live events from NATS for GET /api/live (connects on first use); also the admin status's NATS connection. */
+  live: LiveHub;
+  /** Where unexpected failures (the 500s) are reported: Sentry when SENTRY_DSN is set. */
+  errorReporter: ErrorReporter;
+}
+
+export interface GatewayVariables {
+  requestId: string;
+  logger: Logger;
+  deps: GatewayDeps;
+  /** Stable code of the error answer, if any: the request log line carries it. */
+  errorCode?: string;
+}
+
+export type GatewayEnv = { Variables: GatewayVariables };
+export type UserEnv = { Variables: GatewayVariables & { user: UserClaims } };
+
+/** Answers with the one error shape and remembers the code for the request log. */
+export function errorResponse(c: Context, status: ErrorStatus, code: string, message: string): Response {
+  c.set('errorCode', code);
+  const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
+  return c.json(errorBody(code, message, requestId), status);
+}
+
+/** Runs `work` in one RLS-scoped transaction as the request's user (see withUserTransaction). */
+export function inUserTransaction<T>(c: Context<UserEnv>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return withUserTransaction(c.var.deps.sql, c.var.user, work);
+}

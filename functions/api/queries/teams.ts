@@ -1,0 +1,77 @@
+// SQL of the teams resource. Every function runs inside a user transaction (withUserTransaction), so RLS
+// scopes each statement to the caller; run under another user's claims, they see and change nothing of a
+// team that user is not in.
+import type { Tx } from '../../_shared/db.ts';
+
+export type TeamRole = 'owner' | 'admin' | 'member';
+
+export interface TeamRow {
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  role: TeamRole;
+}
+
+export interface MemberRow {
+  user_id: string;
+  display_name: string;
+  role: TeamRole;
+  joined_at: string;
+}
+
+/** Creates a team owned by the caller (a trigger adds the creator as owner in the same statement). */
+export async function insertTeam(tx: Tx, name: string): Promise<TeamRow> {
+  const [team] = await tx<TeamRow[]>`
+    insert into public.teams (name, created_by) values (${name}, (select auth.uid()))
+    returning id, name, created_by, created_at, 'owner'::public.team_role as role`;
+  return team!;
+}
+
+/** The caller's teams with the caller's role in each, oldest first. */
+export function listMyTeams(tx: Tx): Promise<TeamRow[]> {
+  return tx<TeamRow[]>`
+    select t.id, t.name, t.created_by, t.created_at, tm.role
+    from public.teams t
+    join public.team_members tm on tm.team_id = t.id and tm.user_id = (select auth.uid())
+    order by t.created_at, t.id`;
+}
+
+/** The caller's role in a team, or null when the caller is not a member (the team is then invisible). */
+export async function findMyTeamRole(tx: Tx, teamId: string): Promise<TeamRole | null> {
+  const [row] = await tx<{ role: TeamRole }[]>`
+    select role from public.team_members where team_id = ${teamId} and user_id = (select auth.uid())`;
+  return row?.role ?? null;
+}
+
+/** Members of a team the caller belongs to, in joining order. */
+export function listTeamMembers(tx: Tx, teamId: string): Promise<MemberRow[]> {
+  return tx<MemberRow[]>`
+    select tm.user_id, p.display_name, tm.role, tm.created_at as joined_at
+    from public.team_members tm
+    join public.profiles p on p.id = tm.user_id
+    where tm.team_id = ${teamId}
+    order by tm.created_at, tm.user_id`;
+}
+
+/** The account behind an email, answered only to the team's owners and admins (app.team_invitee_id). */
+export async function findInviteeId(tx: Tx, teamId: string, email: string): Promise<string | null> {
+  const [row] = await tx<{ id: string | null }[]>`select app.team_invitee_id(${teamId}, ${email}) as id`;
+  return row?.id ?? null;
+}
+
+/** Adds a member; null if already a member. RLS allows owners to add anyone, admins members and admins. */
+export async function insertTeamMember(tx: Tx, member: { teamId: string; userId: string; role: TeamRole }): Promise<MemberRow | null> {
+  const [row] = await tx<{ user_id: string }[]>`
+    insert into public.team_members (team_id, user_id, role)
+    values (${member.teamId}, ${member.userId}, ${member.role})
+    on conflict (team_id, user_id) do nothing
+    returning user_id`;
+  if (!row) return null;
+  const [added] = await tx<MemberRow[]>`
+    select tm.user_id, p.display_name, tm.role, tm.created_at as joined_at
+    from public.team_members tm
+    join public.profiles p on p.id = tm.user_id
+    where tm.team_id = ${member.teamId} and tm.user_id = ${member.userId}`;
+  return added ?? null;
+}

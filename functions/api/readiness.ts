@@ -1,0 +1,141 @@
+// Readiness: can this gateway serve traffic? Postgres answers, the schema is at the migration this code
+// expects (the newest file in supabase/migrations), NATS and Redis answer. Each probe opens a short-lived
+// connection with the official client (loaded on first use so cold starts don't pay for it) and is bounded
+// by a timeout, so /api/ready answers within a few seconds even when a dependency hangs.
+import type { Config } from '../_shared/config.ts';
+import type { Sql } from '../_shared/db.ts';
+
+export type CheckName = 'database' | 'migrations' | 'nats' | 'redis';
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+  duration_ms: number;
+}
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<CheckName, CheckResult>;
+}
+export type ReadinessCheck = () => Promise<ReadinessReport>;
+
+const PROBE_TIMEOUT_MS = 2500;
+
+/** The version (timestamp prefix) of the newest migration file name, e.g. 20261127000200; null if none. */
+export function newestMigrationVersion(fileNames: Iterable<string>): string | null {
+  let newest: string | null = null;
+  for (const name of fileNames) {
+    const version = /^(\d{14})_.+\.sql$/.exec(name)?.[1];
+    if (version && (newest === null || version > newest)) newest = version;
+  }
+  return newest;
+}
+
+/** host:port of a server URL, never its credentials. */
+function endpointOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.host || url;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+async function timed(name: string, probe: () => Promise<string>): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+  });
+  try {
+    const detail = await Promise.race([probe(), timeout]);
+    return { ok: true, detail, duration_ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, detail: message, duration_ms: Math.round(performance.now() - started) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function probeDatabase(sql: Sql): Promise<string> {
+  await sql`select 1`;
+  return 'answered select 1';
+}
+
+async function probeMigrations(sql: Sql, expected: string | null): Promise<string> {
+  if (!expected) throw new Error('the gateway could not read supabase/migrations, so it does not know which schema version to expect');
+  let applied: string | null;
+  try {
+    [{ applied = null } = { applied: null }] = await sql<{ applied: string | null }[]>`
+      select max(version) as applied from supabase_migrations.schema_migrations`;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') {
+      throw new Error('no migration ledger in the database: run scripts/migrate.sh up', { cause: error });
+    }
+    throw error;
+  }
+  if (applied !== expected) {
+    throw new Error(
+      applied && applied > expected
+        ? `database is at ${applied}, newer than this gateway's ${expected}: deploy the gateway that matches the schema`
+        : `database is at ${applied ?? 'no migration'}, the gateway expects ${expected}: run scripts/migrate.sh up`,
+    );
+  }
+  return `schema at ${applied}`;
+}
+
+async function probeNats(config: Config): Promise<string> {
+  const { connect } = await import('@nats-io/transport-node');
+  const connection = await connect({
+    servers: config.NATS_URL,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+    name: 'microdao-api-readiness',
+    timeout: PROBE_TIMEOUT_MS,
+    reconnect: false,
+  });
+  try {
+    await connection.flush(); // a PING/PONG round trip: the server is serving, not just accepting sockets
+    return `answered PING at ${endpointOf(config.NATS_URL)}`;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function probeRedis(config: Config): Promise<string> {
+  if (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN) {
+    const { Redis } = await import('@upstash/redis');
+    const redis = new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, retry: false });
+    await redis.ping();
+    return `answered PING at ${endpointOf(config.UPSTASH_REDIS_REST_URL)} (Upstash REST)`;
+  }
+  if (!config.REDIS_URL) throw new Error('neither REDIS_URL nor UPSTASH_REDIS_REST_URL/TOKEN is set');
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: PROBE_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {}); // failures surface through connect()/ping(); without a listener they would crash
+  try {
+    await redis.connect();
+    await redis.ping();
+    return `answered PING at ${endpointOf(config.REDIS_URL)}`;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function createReadinessCheck(config: Config, sql: Sql, expectedMigration: string | null): ReadinessCheck {
+  return async () => {
+    const [database, migrations, nats, redis] = await Promise.all([
+      timed('Postgres', () => probeDatabase(sql)),
+      timed('the migration ledger', () => probeMigrations(sql, expectedMigration)),
+      timed('NATS', () => probeNats(config)),
+      timed('Redis', () => probeRedis(config)),
+    ]);
+    const checks = { database, migrations, nats, redis };
+    return { ready: Object.values(checks).every((check) => check.ok), checks };
+  };
+}

@@ -1,0 +1,124 @@
+// Channels: create one in a team, list a team's channels, archive one (read-only from then on).
+import { z } from '@hono/zod-openapi';
+import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
+import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
+import { inUserTransaction } from '../context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Text, Timestamp, userRoute, Uuid } from '../openapi.ts';
+import { archiveChannel, findChannel, insertChannel, listTeamChannels } from '../queries/channels.ts';
+import { findMyTeamRole } from '../queries/teams.ts';
+
+const Channel = z
+  .object({
+    id: Uuid,
+    team_id: Uuid,
+    name: z.string(),
+    topic: z.string().nullable(),
+    archived_at: Timestamp.nullable(),
+    created_by: Uuid,
+    created_at: Timestamp,
+  })
+  .openapi('Channel');
+
+const ChannelName = Name(80).regex(/^[\p{Ll}\p{Lo}\p{N}][\p{Ll}\p{Lo}\p{N}_-]*$/u, {
+  message: 'must be lowercase letters, digits, "-" or "_", starting with a letter or digit (e.g. "general")',
+});
+const CreateChannelBody = z
+  .strictObject({ team_id: Uuid, name: ChannelName, topic: Text(500).nullable().optional() })
+  .openapi('CreateChannel', {
+    example: { team_id: '00000000-0000-4000-8000-0000000d3a00', name: 'solar-roofs', topic: 'Who has panels to share?' },
+  });
+const ListChannelsQuery = z.strictObject({
+  team_id: Uuid,
+  include_archived: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true')
+    .openapi({ type: 'string', enum: ['true', 'false'] }),
+});
+const ChannelPath = z.strictObject({ channelId: Uuid.openapi({ param: { name: 'channelId', in: 'path' } }) });
+
+const createChannel = userRoute({
+  method: 'post',
+  path: '/',
+  tags: ['channels'],
+  summary: 'Create a channel in one of my teams',
+  request: { body: jsonBody(CreateChannelBody, 'The new channel') },
+  responses: { 201: jsonResponse(Channel, 'The channel'), ...errorResponses(404, 409) },
+});
+
+const listChannels = userRoute({
+  method: 'get',
+  path: '/',
+  tags: ['channels'],
+  summary: "A team's channels, by name",
+  request: { query: ListChannelsQuery },
+  responses: { 200: jsonResponse(z.object({ items: z.array(Channel) }), 'The channels'), ...errorResponses(400, 404) },
+});
+
+const archive = userRoute({
+  method: 'post',
+  path: '/{channelId}/archive',
+  tags: ['channels'],
+  summary: 'Archive a channel (its creator, or an owner or admin of the team)',
+  request: { params: ChannelPath },
+  responses: { 200: jsonResponse(Channel, 'The archived channel'), ...errorResponses(400, 403, 404, 409) },
+});
+
+const teamNotFound = () => notFound('team_not_found', 'No team with this id has you as a member; list yours with GET /api/teams.');
+export const channelNotFound = () =>
+  notFound('channel_not_found', "No channel with this id is visible to you; list your team's channels with GET /api/channels?team_id=….");
+
+export const channelRoutes = createRouter()
+  .openapi(createChannel, async (c) => {
+    const { team_id: teamId, name, topic } = c.req.valid('json');
+    const requestId = c.var.requestId;
+    const channel = await inUserTransaction(c, async (tx) => {
+      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+      const channel = await insertChannel(tx, { teamId, name, topic: topic ?? null });
+      if (!channel) throw conflict('channel_name_taken', `The team already has a channel named "${name}"; pick another name.`);
+      const payload = { channel_id: channel.id, team_id: teamId, name, created_by: channel.created_by };
+      await enqueueEvent(tx, { type: 'channel.created', aggregateId: channel.id, payload, correlationId: requestId });
+      await recordAudit(tx, {
+        action: 'channel.created',
+        targetType: 'channel',
+        targetId: channel.id,
+        teamId,
+        requestId,
+        details: { name },
+      });
+      return channel;
+    });
+    return c.json(channel, 201);
+  })
+  .openapi(listChannels, async (c) => {
+    const { team_id: teamId, include_archived: includeArchived } = c.req.valid('query');
+    const items = await inUserTransaction(c, async (tx) => {
+      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+      return listTeamChannels(tx, teamId, includeArchived);
+    });
+    return c.json({ items }, 200);
+  })
+  .openapi(archive, async (c) => {
+    const { channelId } = c.req.valid('param');
+    const requestId = c.var.requestId;
+    const channel = await inUserTransaction(c, async (tx) => {
+      const archived = await archiveChannel(tx, channelId);
+      if (!archived) {
+        const current = await findChannel(tx, channelId);
+        if (!current) throw channelNotFound();
+        if (current.archived_at) throw conflict('channel_archived', 'This channel is already archived.');
+        throw forbidden('channel_manager_required', "Only the channel's creator and the team's owners and admins archive a channel.");
+      }
+      const payload = { channel_id: archived.id, team_id: archived.team_id, archived_by: c.var.user.sub };
+      await enqueueEvent(tx, { type: 'channel.archived', aggregateId: archived.id, payload, correlationId: requestId });
+      await recordAudit(tx, {
+        action: 'channel.archived',
+        targetType: 'channel',
+        targetId: archived.id,
+        teamId: archived.team_id,
+        requestId,
+      });
+      return archived;
+    });
+    return c.json(channel, 200);
+  });

@@ -1,0 +1,43 @@
+// Liveness (/api/health: the process answers, no dependencies touched) and readiness (/api/ready: Postgres,
+// the schema version, NATS and Redis), for the smoke tests, the local launcher and monitors.
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorBody } from '../../_shared/errors.ts';
+import { createRouter, ErrorSchema, jsonResponse } from '../openapi.ts';
+
+const Check = z.object({ ok: z.boolean(), detail: z.string(), duration_ms: z.number() }).openapi('ReadinessCheck');
+const Checks = z.object({ database: Check, migrations: Check, nats: Check, redis: Check });
+
+const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  summary: 'Liveness: the gateway process answers',
+  responses: {
+    200: jsonResponse(z.object({ status: z.literal('ok'), service: z.literal('api'), environment: z.string(), time: z.string() }), 'Alive'),
+  },
+});
+
+const ready = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['operations'],
+  summary: 'Readiness: Postgres, migrations, NATS and Redis',
+  responses: {
+    200: jsonResponse(z.object({ status: z.literal('ready'), checks: Checks }), 'Every dependency answers'),
+    503: jsonResponse(ErrorSchema.extend({ checks: Checks }), 'At least one dependency is not ready; `checks` says which and why'),
+  },
+});
+
+export const healthRoutes = createRouter()
+  .openapi(health, (c) =>
+    c.json({ status: 'ok' as const, service: 'api' as const, environment: c.var.deps.config.APP_ENV, time: new Date().toISOString() }, 200),
+  )
+  .openapi(ready, async (c) => {
+    const report = await c.var.deps.readiness();
+    if (report.ready) return c.json({ status: 'ready' as const, checks: report.checks }, 200);
+    const failing = Object.entries(report.checks)
+      .filter(([, check]) => !check.ok)
+      .map(([name, check]) => `${name}: ${check.detail}`);
+    c.set('errorCode', 'not_ready');
+    return c.json({ ...errorBody('not_ready', `Not ready — ${failing.join('; ')}.`, c.var.requestId), checks: report.checks }, 503);
+  });

@@ -1,0 +1,133 @@
+// GET /api/live: Server-Sent Events telling a signed-in user that something changed in one of their teams
+// (a message posted, edited or deleted; a channel created or archived; a member added). Events carry ids,
+// never message text: the app then fetches through the normal routes, under RLS. Tenancy: the caller's teams
+// are read under RLS with the caller's own claims, and an event is written only if its team is one of
+// them; membership is re-read when the caller joins a team and every MEMBERSHIP_REFRESH_MS (so a removal
+// takes effect within that time). The stream ends when the access token expires (the client reconnects
+// with a fresh one), after LIVE_MAX_MS, or when the gateway loses NATS (events could be missed meanwhile).
+import { z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { withUserTransaction } from '../../_shared/db.ts';
+import { ApiError } from '../../_shared/errors.ts';
+import type { LiveEvent } from '../live-hub.ts';
+import { createRouter, errorResponses, userRoute } from '../openapi.ts';
+import { listMyTeams } from '../queries/teams.ts';
+
+const KEEPALIVE_MS = 15_000;
+const MEMBERSHIP_REFRESH_MS = 30_000;
+const LIVE_MAX_MS = 15 * 60_000;
+const SUBSCRIBE_TIMEOUT_MS = 5000;
+
+/** `work`, or a rejection after `ms` (then `onLate` cleans up whatever `work` still produces). */
+function withTimeout<T>(work: Promise<T>, ms: number, onLate: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate();
+      reject(new Error(`NATS did not confirm the subscription within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const live = userRoute({
+  method: 'get',
+  path: '/',
+  tags: ['live'],
+  summary: 'Live events of my teams (Server-Sent Events; ids only, fetch the data through the other routes)',
+  description:
+    'First event `ready` (the subscription is active), then one event per change, named by its type (e.g. `message.created`) ' +
+    'with the outbox event id as the SSE id and the payload (ids) as JSON data. Comment lines keep the connection alive. ' +
+    'The stream ends when the access token expires; reconnect with a fresh token and refetch.',
+  responses: {
+    200: {
+      description: 'An event stream',
+      content: { 'text/event-stream': { schema: z.string().openapi({ example: 'event: ready\ndata: {"teams":1}\n\n' }) } },
+    },
+    ...errorResponses(503),
+  },
+});
+
+export const liveRoutes = createRouter().openapi(live, async (c) => {
+  const { deps, user, logger } = c.var;
+  const myTeamIds = async () => new Set((await withUserTransaction(deps.sql, user, (tx) => listMyTeams(tx))).map((team) => team.id));
+  let teams = await myTeamIds();
+  let refreshedAt = Date.now();
+
+  const queue: LiveEvent[] = [];
+  let wake: (() => void) | undefined;
+  // false once the client goes away or NATS drops (then the client reconnects and refetches what it missed)
+  let open = true;
+  let unsubscribe: () => void;
+  try {
+    const subscribing = deps.live.subscribe({
+      onEvent: (event) => {
+        queue.push(event);
+        wake?.();
+      },
+      onInterrupted: () => {
+        open = false;
+        wake?.();
+      },
+    });
+    unsubscribe = await withTimeout(subscribing, SUBSCRIBE_TIMEOUT_MS, () => void subscribing.then((late) => late()).catch(() => {}));
+  } catch (error) {
+    logger.warn('live events unavailable', { error: error instanceof Error ? error.message : String(error) });
+    throw new ApiError(
+      503,
+      'live_unavailable',
+      'Live updates are unavailable right now; the app keeps working, reload to see new messages.',
+    );
+  }
+
+  const joinsMe = (event: LiveEvent) =>
+    (event.type === 'team.member_added' && event.payload.user_id === user.sub) ||
+    (event.type === 'team.created' && event.payload.created_by === user.sub);
+  const deadline = Math.min(Date.now() + LIVE_MAX_MS, (user.exp ?? 0) * 1000);
+
+  c.header('X-Accel-Buffering', 'no'); // proxies must pass events on as they come
+  return streamSSE(
+    c,
+    async (stream) => {
+      stream.onAbort(() => {
+        open = false;
+        wake?.();
+      });
+      try {
+        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ teams: teams.size }) });
+        while (open && Date.now() < deadline) {
+          if (queue.length === 0) {
+            const waitMs = Math.min(KEEPALIVE_MS, deadline - Date.now());
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, Math.max(0, waitMs));
+              wake = () => (clearTimeout(timer), resolve());
+            });
+            wake = undefined;
+            if (!open) break;
+            if (queue.length === 0) {
+              await stream.write(': keepalive\n\n');
+              continue;
+            }
+          }
+          if (Date.now() - refreshedAt > MEMBERSHIP_REFRESH_MS) {
+            teams = await myTeamIds();
+            refreshedAt = Date.now();
+          }
+          for (const event of queue.splice(0)) {
+            if (!teams.has(event.teamId) && joinsMe(event)) {
+              teams = await myTeamIds();
+              refreshedAt = Date.now();
+            }
+            if (!teams.has(event.teamId)) continue;
+            await stream.writeSSE({ event: event.type, id: event.id, data: JSON.stringify(event.payload) });
+          }
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+    async (error) => {
+      logger.warn('live stream ended by an error', { error: error.message });
+    },
+  );
+});

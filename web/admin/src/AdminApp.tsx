@@ -1,0 +1,70 @@
+// The admin console: platform admins only (the gateway checks app_metadata.platform_admin on every call;
+// the console only says early that an account is not one).
+import { useEffect, useMemo, useState } from 'react';
+import { createApiClient } from '../../shared/api.ts';
+import { createSessionStore, type Session, type SessionStore } from '../../shared/session.ts';
+import { SignIn } from '../../shared/SignIn.tsx';
+import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { Overview } from './Overview.tsx';
+
+/** The console's sections; charts and feature flags join this list in later releases. */
+const SECTIONS = [{ id: 'overview', label: 'Overview' }] as const;
+
+export function AdminApp() {
+  const [store, setStore] = useState<SessionStore | null>(null);
+  const [startError, setStartError] = useState<unknown>(null);
+  const [session, setSession] = useState<Session | null>(null);
+
+  useEffect(() => {
+    createSessionStore('admin').then((created) => {
+      setStore(created);
+      setSession(created.current());
+      created.subscribe(setSession);
+    }, setStartError);
+  }, []);
+  const api = useMemo(() => (store ? createApiClient(() => store.accessToken()) : null), [store]);
+
+  if (startError) return <ErrorState title="The console could not start." error={startError} />;
+  if (!store || !api) return <LoadingState label="Starting…" />;
+  if (!session) return <SignIn store={store} title="MicroDAO admin console" demoAccounts="ops@demo.local" onSignedIn={setSession} />;
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <h1>MicroDAO admin console</h1>
+        <nav aria-label="Console sections">
+          <ul className="section-nav">
+            {SECTIONS.map((section) => (
+              <li key={section.id}>
+                <a href={`#${section.id}`} aria-current="page">
+                  {section.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>{session.email}</span>
+          <button type="button" className="secondary" onClick={() => void store.signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} className="console">
+        {session.isPlatformAdmin ? (
+          <Overview api={api} />
+        ) : (
+          <div className="state error" role="alert">
+            <p>
+              <strong>{session.email} is not a platform admin.</strong> Ask an operator to set <code>app_metadata.platform_admin</code> on
+              your account, then sign in again.
+            </p>
+          </div>
+        )}
+      </main>
+    </>
+  );
+}

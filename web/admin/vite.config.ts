@@ -1,0 +1,3 @@
+import { webAppConfig } from '../vite.shared.config.ts';
+
+export default webAppConfig('admin');

@@ -1,0 +1,80 @@
+// A channel: its top-level messages (oldest at the top, newest page first from the API), older pages on
+// demand, and the composer. Reloads the newest page whenever `version` says the channel changed.
+import { useState } from 'react';
+import { expectOk, type ApiClient } from '../../shared/api.ts';
+import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { Composer, MessageItem } from './messages.tsx';
+import type { Channel, Message } from './types.ts';
+
+export function ChannelView(props: {
+  api: ApiClient;
+  channel: Channel;
+  names: Map<string, string>;
+  version: number;
+  openThreadId: string | null;
+  onOpenThread: (messageId: string) => void;
+}) {
+  const { api, channel, names } = props;
+  const newest = useResource(() => expectOk(api.api.messages.$get({ query: { channel_id: channel.id } })), [channel.id], props.version);
+  const [older, setOlder] = useState<{ items: Message[]; cursor: string | null } | null>(null);
+  const [olderError, setOlderError] = useState<unknown>(null);
+
+  const cursor = older ? older.cursor : (newest.data?.next_cursor ?? null);
+  const loadOlder = async () => {
+    if (!cursor) return;
+    setOlderError(null);
+    try {
+      const page = await expectOk(api.api.messages.$get({ query: { channel_id: channel.id, cursor } }));
+      setOlder((previous) => ({ items: [...(previous?.items ?? []), ...page.items], cursor: page.next_cursor }));
+    } catch (error) {
+      setOlderError(error);
+    }
+  };
+
+  // newest-first pages, merged and shown oldest first
+  const seen = new Set<string>();
+  const messages = [...(newest.data?.items ?? []), ...(older?.items ?? [])].filter((m) => !seen.has(m.id) && seen.add(m.id)).reverse();
+
+  return (
+    <section aria-labelledby="channel-heading" className="channel-view">
+      <header className="channel-header">
+        <h2 id="channel-heading"># {channel.name}</h2>
+        {channel.topic && <p className="hint">{channel.topic}</p>}
+      </header>
+      {newest.status === 'loading' && !newest.data && <LoadingState label="Loading messages…" />}
+      {newest.status === 'error' && <ErrorState title="Could not load the messages." error={newest.error} onRetry={newest.reload} />}
+      {cursor && (
+        <button type="button" className="secondary load-older" onClick={() => void loadOlder()}>
+          Load older messages
+        </button>
+      )}
+      {olderError !== null && <ErrorState title="Could not load older messages." error={olderError} />}
+      {newest.data && messages.length === 0 && <EmptyState>No messages yet. Say hello!</EmptyState>}
+      {messages.length > 0 && (
+        <ol className="message-list" role="log" aria-label={`Messages in #${channel.name}`}>
+          {messages.map((message) => (
+            <MessageItem key={message.id} message={message} names={names}>
+              <button
+                type="button"
+                className="link"
+                aria-expanded={props.openThreadId === message.id}
+                onClick={() => props.onOpenThread(message.id)}
+              >
+                {message.followup_count === 0 ? 'Reply' : `${message.followup_count} ${message.followup_count === 1 ? 'reply' : 'replies'}`}
+              </button>
+            </MessageItem>
+          ))}
+        </ol>
+      )}
+      <Composer
+        label={`Message #${channel.name}`}
+        submitLabel="Send"
+        disabled={channel.archived_at ? 'This channel is archived and read-only.' : undefined}
+        onSend={async (body) => {
+          await expectOk(api.api.messages.$post({ json: { channel_id: channel.id, body } }));
+          newest.reload();
+        }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,129 @@
+// The signed-in city: my teams, the selected team's channels and members, the selected channel's messages,
+// and a thread panel for followups. Live events mark views stale; stale views reload through the API.
+import { useEffect, useMemo, useState } from 'react';
+import { expectOk, type ApiClient } from '../../shared/api.ts';
+import type { LiveStatus } from '../../shared/live.ts';
+import type { Session, SessionStore } from '../../shared/session.ts';
+import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { ChannelView } from './ChannelView.tsx';
+import { TeamSidebar } from './TeamSidebar.tsx';
+import { ThreadPanel } from './ThreadPanel.tsx';
+import { useLiveVersions } from './live-versions.ts';
+import type { Channel } from './types.ts';
+
+const liveLabels: Record<LiveStatus, string> = {
+  connecting: 'Connecting live updates…',
+  live: 'Live updates on',
+  reconnecting: 'Live updates interrupted; reconnecting…',
+};
+
+export function Workspace({ api, store, session }: { api: ApiClient; store: SessionStore; session: Session }) {
+  const { versionOf, status } = useLiveVersions(() => store.accessToken());
+  const teams = useResource(() => expectOk(api.api.teams.$get()), [], versionOf('teams'));
+  const [teamId, setTeamId] = useState<string | null>(null);
+  const [channel, setChannel] = useState<Channel | null>(null);
+  const channelId = channel?.id ?? null;
+  const [threadId, setThreadId] = useState<string | null>(null);
+
+  const teamList = teams.data?.items;
+  useEffect(() => {
+    if (teamList && teamList.length > 0 && !teamList.some((t) => t.id === teamId)) setTeamId(teamList[0]!.id);
+  }, [teamList, teamId]);
+
+  const members = useResource(
+    teamId ? () => expectOk(api.api.teams[':teamId'].members.$get({ param: { teamId } })) : null,
+    [teamId],
+    versionOf(`team:${teamId}`),
+  );
+  const names = useMemo(() => new Map((members.data?.items ?? []).map((m) => [m.user_id, m.display_name])), [members.data]);
+  const team = teamList?.find((t) => t.id === teamId);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to messages
+      </a>
+      <header className="app-header">
+        <h1>DAARION.city</h1>
+        <div className="who">
+          <span role="status" className={`live-status ${status}`}>
+            {liveLabels[status]}
+          </span>
+          <span>{session.email}</span>
+          <button type="button" className="secondary" onClick={() => void store.signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="workspace">
+        <aside className="sidebar" aria-label="Teams and channels">
+          {teams.status === 'loading' && !teams.data && <LoadingState label="Loading your teams…" />}
+          {teams.status === 'error' && <ErrorState title="Could not load your teams." error={teams.error} onRetry={teams.reload} />}
+          {teamList && teamList.length === 0 && (
+            <EmptyState>You are not in a team yet. Ask a team owner to add {session.email}.</EmptyState>
+          )}
+          {teamList && teamList.length > 0 && (
+            <nav aria-label="Teams">
+              <h2>Teams</h2>
+              <ul className="nav-list">
+                {teamList.map((t) => (
+                  <li key={t.id}>
+                    <button
+                      type="button"
+                      aria-current={t.id === teamId}
+                      onClick={() => {
+                        setTeamId(t.id);
+                        setChannel(null);
+                        setThreadId(null);
+                      }}
+                    >
+                      {t.name} <span className="role">({t.role})</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          )}
+          {team && (
+            <TeamSidebar
+              api={api}
+              team={team}
+              members={members}
+              channelsVersion={versionOf(`team:${team.id}`)}
+              channelId={channelId}
+              onSelectChannel={(selected) => {
+                setChannel(selected);
+                setThreadId(null);
+              }}
+            />
+          )}
+        </aside>
+        <main id="main" className="channel" tabIndex={-1}>
+          {channel ? (
+            <ChannelView
+              key={channel.id}
+              api={api}
+              channel={channel}
+              names={names}
+              version={versionOf(`channel:${channel.id}`)}
+              openThreadId={threadId}
+              onOpenThread={setThreadId}
+            />
+          ) : (
+            team && <EmptyState>Pick a channel, or create one.</EmptyState>
+          )}
+        </main>
+        {threadId && (
+          <ThreadPanel
+            key={threadId}
+            api={api}
+            messageId={threadId}
+            names={names}
+            version={versionOf(`thread:${threadId}`)}
+            onClose={() => setThreadId(null)}
+          />
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,61 @@
+// Turns live events into "this view is stale" counters: a view reloads when its counter changes.
+// Keys: `teams` (my teams), `team:<id>` (its channels and members), `channel:<id>` (top-level messages),
+// `thread:<id>` (a message's followups).
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { apiBaseUrl } from '../../shared/config.ts';
+import { openLiveFeed, type LiveEvent, type LiveStatus } from '../../shared/live.ts';
+
+export type Versions = Record<string, number>;
+
+export function keysTouchedBy(event: LiveEvent): string[] {
+  const p = event.payload;
+  const id = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : undefined);
+  switch (event.type) {
+    case 'message.created':
+    case 'message.edited':
+    case 'message.deleted': {
+      const parent = id('parent_id');
+      const keys = [`channel:${id('channel_id')}`, `thread:${id('message_id')}`];
+      if (parent) keys.push(`thread:${parent}`);
+      return keys;
+    }
+    case 'channel.created':
+    case 'channel.archived':
+      return [`team:${id('team_id')}`];
+    case 'team.member_added':
+      return ['teams', `team:${id('team_id')}`];
+    case 'team.created':
+      return ['teams'];
+    default:
+      return [];
+  }
+}
+
+/** Opens the live feed for the session; returns the staleness counters and the feed's status. */
+export function useLiveVersions(accessToken: () => Promise<string | null>): { versionOf: (key: string) => number; status: LiveStatus } {
+  const [versions, setVersions] = useState<{ epoch: number; keys: Versions }>({ epoch: 0, keys: {} });
+  const [status, setStatus] = useState<LiveStatus>('connecting');
+  const tokenRef = useRef(accessToken);
+  tokenRef.current = accessToken;
+
+  useEffect(
+    () =>
+      openLiveFeed({
+        url: `${apiBaseUrl}/api/live`,
+        accessToken: () => tokenRef.current(),
+        onStatus: setStatus,
+        // after a (re)connect anything may have changed while we were away: every view reloads
+        onReady: () => setVersions((v) => ({ ...v, epoch: v.epoch + 1 })),
+        onEvent: (event) =>
+          setVersions((v) => {
+            const keys = { ...v.keys };
+            for (const key of keysTouchedBy(event)) keys[key] = (keys[key] ?? 0) + 1;
+            return { ...v, keys };
+          }),
+      }),
+    [],
+  );
+
+  const versionOf = useCallback((key: string) => versions.epoch * 1_000_000 + (versions.keys[key] ?? 0), [versions]);
+  return { versionOf, status };
+}

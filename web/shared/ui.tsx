@@ -1,0 +1,108 @@
+// Building blocks both apps share: labelled fields, and the loading, empty and error states every view
+// shows while it waits for, lacks or fails to get its data.
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { describeError } from './api-errors.ts';
+
+export function Field(props: {
+  label: string;
+  hint?: string;
+  error?: string;
+  children: (control: { id: string; describedBy: string | undefined; invalid: boolean }) => ReactNode;
+}) {
+  const id = useId();
+  const hintId = props.hint ? `${id}-hint` : undefined;
+  const errorId = props.error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.children({ id, describedBy, invalid: Boolean(props.error) })}
+      {props.hint && (
+        <span className="hint" id={hintId}>
+          {props.hint}
+        </span>
+      )}
+      {props.error && (
+        <span className="field-error" id={errorId}>
+          {props.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function LoadingState({ label }: { label: string }) {
+  return (
+    <p className="state" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </p>
+  );
+}
+
+export function EmptyState({ children }: { children: ReactNode }) {
+  return <p className="state">{children}</p>;
+}
+
+export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
+  const { message, requestId } = describeError(error);
+  return (
+    <div className="state error" role="alert">
+      <p>
+        <strong>{title ?? 'Something went wrong.'}</strong> {message}
+      </p>
+      {requestId && <p className="request-id">Request id: {requestId}</p>}
+      {onRetry && (
+        <button type="button" className="secondary" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export type Resource<T> =
+  | { status: 'loading'; data?: T; reload: () => void }
+  | { status: 'ready'; data: T; reload: () => void }
+  | { status: 'error'; error: unknown; data?: T; reload: () => void };
+
+/**
+ * Loads data for a view. `identity` says what the view shows (a channel id…): when it changes the old data
+ * goes and the loading state shows. `version` says the data went stale (a live event, a timer): the view
+ * reloads in place, keeping what it shows until the new answer arrives. A late answer for old inputs is dropped.
+ */
+export function useResource<T>(load: (() => Promise<T>) | null, identity: unknown[], version = 0): Resource<T> {
+  const [state, setState] = useState<{ status: 'loading' | 'ready' | 'error'; data?: T; error?: unknown }>({ status: 'loading' });
+  const generation = useRef(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const shown = useRef<unknown[] | null>(null);
+
+  const run = useCallback((keepData: boolean) => {
+    const current = loadRef.current;
+    const mine = ++generation.current;
+    if (!current) return;
+    setState((previous) => ({
+      status: keepData && previous.data !== undefined ? previous.status : 'loading',
+      data: keepData ? previous.data : undefined,
+    }));
+    current().then(
+      (data) => mine === generation.current && setState({ status: 'ready', data }),
+      (error: unknown) => mine === generation.current && setState((previous) => ({ status: 'error', error, data: previous.data })),
+    );
+  }, []);
+
+  useEffect(() => {
+    const previous = shown.current;
+    const sameSubject =
+      previous !== null && previous.length === identity.length && identity.every((value, i) => Object.is(value, previous[i]));
+    shown.current = identity;
+    run(sameSubject);
+    // the effect's inputs are the caller's identity values and the version
+  }, [...identity, version]);
+  const reload = useCallback(() => run(true), [run]);
+
+  if (state.status === 'ready') return { status: 'ready', data: state.data as T, reload };
+  if (state.status === 'error') return { status: 'error', error: state.error, data: state.data, reload };
+  return { status: 'loading', data: state.data, reload };
+}

@@ -1,0 +1,54 @@
+// Postgres connections of a Node worker, from the platform config. Workers need what request handlers do
+// not: a session that lives as long as the process (advisory locks and LISTEN belong to a session), so the
+// options differ from functions/_shared/db.ts; the settings they read are the same.
+import postgres from 'postgres';
+import type { Config } from '../../functions/_shared/config.ts';
+
+export type Sql = postgres.Sql;
+
+type DatabaseSettings = Pick<Config, 'DB_HOST' | 'DB_PORT' | 'DB_NAME' | 'DB_USER' | 'DB_PASSWORD' | 'DB_SSLMODE' | 'DB_POOL_MAX'>;
+
+export interface WorkerDatabaseOptions {
+  /** Shown in pg_stat_activity; the relay also counts its peers by it. */
+  applicationName: string;
+  /** Pool size (default DB_POOL_MAX). */
+  max?: number;
+  /**
+   * One long-lived session (max 1, never recycled for idleness or age): for advisory locks and LISTEN,
+   * which a pooler in transaction mode would break — point such a worker at a direct or session-mode port.
+   */
+  session?: boolean;
+  /** Called for every NOTIFY the session receives (LISTEN is issued by the caller). */
+  onNotify?: (channel: string, payload: string) => void;
+  /**
+   * Server-side prepared statements: saves planning on every repeated statement. Only on a direct or
+   * session-mode connection (a transaction-mode pooler cannot keep them); off by default.
+   */
+  prepare?: boolean;
+  /** Commits return before the WAL is flushed: for writes that are safe to lose in a crash (idempotent
+      bookkeeping such as marking published events, which are republished and deduplicated). */
+  asynchronousCommit?: boolean;
+}
+
+export function connectWorkerDatabase(settings: DatabaseSettings, options: WorkerDatabaseOptions): Sql {
+  // onnotify is what postgres.js' own listen() uses; its typings leave it out
+  const connectionOptions: postgres.Options<Record<string, never>> & { onnotify?: WorkerDatabaseOptions['onNotify'] } = {
+    host: settings.DB_HOST,
+    port: settings.DB_PORT,
+    database: settings.DB_NAME,
+    username: settings.DB_USER,
+    password: settings.DB_PASSWORD,
+    ssl: settings.DB_SSLMODE === 'disable' ? false : settings.DB_SSLMODE,
+    max: options.session ? 1 : (options.max ?? settings.DB_POOL_MAX),
+    prepare: options.prepare ?? false,
+    connect_timeout: 10,
+    ...(options.session ? { max_lifetime: null } : { idle_timeout: 60 }),
+    onnotice: () => {},
+    onnotify: options.onNotify,
+    connection: {
+      application_name: options.applicationName,
+      ...(options.asynchronousCommit ? { synchronous_commit: 'off' } : {}),
+    },
+  };
+  return postgres(connectionOptions);
+}
