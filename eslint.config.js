@@ -21,7 +21,16 @@ export default tseslint.config(
   },
   {
     // entry points, scripts and tests are where the environment legitimately enters the program
-    files: ['scripts/**', 'tests/**', 'bench/**', '**/*.test.ts', 'workers/**/main.ts', 'workers/**/cli.ts', '*.config.ts', 'web/**/*.config.ts'],
+    files: [
+      'scripts/**',
+      'tests/**',
+      'bench/**',
+      '**/*.test.ts',
+      'workers/**/main.ts',
+      'workers/**/cli.ts',
+      '*.config.ts',
+      'web/**/*.config.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );
