@@ -180,6 +180,9 @@ vercel_setup() {
     staging) VERCEL_ENVIRONMENT=staging; TARGET_FLAGS=(--target=staging) ;;
     *) VERCEL_ENVIRONMENT="$VERCEL_TARGET_OVERRIDE"; TARGET_FLAGS=(--target="$VERCEL_TARGET_OVERRIDE") ;;
   esac
+  # vercel.json's buildCommand builds the app named by WEB_APP; set it here too, so a project that lacks the
+  # variable still builds the app this command was asked for
+  export WEB_APP="$APP"
   say "Vercel project $VERCEL_PROJECT_ID ($APP), environment $VERCEL_ENVIRONMENT"
 }
 

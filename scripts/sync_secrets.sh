@@ -55,9 +55,9 @@ SELECTED="$(mktemp)"
 trap 'rm -f "$SELECTED"' EXIT
 chmod 600 "$SELECTED"
 if [[ $DRY_RUN == 1 ]]; then
-  names="$(node --import tsx scripts/lib/secrets-file.ts "$ENV_FILE")"
+  names="$(node --import tsx scripts/lib/secrets-file.ts "$ENV_FILE" --app-env "$ENV_NAME")"
 else
-  names="$(node --import tsx scripts/lib/secrets-file.ts "$ENV_FILE" --out "$SELECTED")"
+  names="$(node --import tsx scripts/lib/secrets-file.ts "$ENV_FILE" --app-env "$ENV_NAME" --out "$SELECTED")"
 fi
 [[ -n "$names" ]] || fail "$ENV_FILE holds nothing to sync"
 say "secrets for $ENV_NAME (project $PROJECT_REF), names only:"

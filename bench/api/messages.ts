@@ -5,14 +5,14 @@
 // The two sides alternate for --rounds rounds, so a change in the machine's load during the run affects both.
 //
 //   npm run bench:api -- [--concurrency 16] [--duration 10] [--rounds 2] [--log-level info] [--keep-db] [--dry-run]
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
 
 const USAGE = `Usage: npm run bench:api -- [options]
   --concurrency N   concurrent HTTP connections and pgbench clients (default 16)
@@ -114,17 +114,6 @@ function combine(results: Result[]): Result {
   );
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function prepareDatabase(): Promise<void> {
   say(`creating database ${database} and applying every migration (scripts/migrate.sh)`);
   const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
@@ -149,48 +138,25 @@ async function dropDatabase(): Promise<void> {
   }
 }
 
-async function startGateway(port: number): Promise<ChildProcess> {
-  say(`starting the gateway under Deno on 127.0.0.1:${port} (DB_POOL_MAX=${concurrency}, LOG_LEVEL=${options['log-level']})`);
-  const inherited = Object.fromEntries(
-    ['PATH', 'HOME', 'DENO_DIR', 'XDG_CACHE_HOME'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])),
-  );
-  const child = spawn(
-    join(ROOT, 'node_modules/.bin/deno'),
-    ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts'],
-    {
-      cwd: ROOT,
-      env: {
-        ...inherited,
-        APP_ENV: 'test',
-        LOG_LEVEL: options['log-level'],
-        DB_HOST: adminUrl.hostname,
-        DB_PORT: adminUrl.port || '5432',
-        DB_NAME: database,
-        DB_USER: decodeURIComponent(adminUrl.username) || 'postgres',
-        DB_PASSWORD: decodeURIComponent(adminUrl.password),
-        DB_POOL_MAX: String(concurrency),
-        JWT_SECRET,
-        DEV_LOGIN_ENABLED: 'true',
-        API_HOST: '127.0.0.1',
-        API_PORT: String(port),
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+async function startGateway(): Promise<DenoGateway> {
+  say(`starting the gateway under Deno (DB_POOL_MAX=${concurrency}, LOG_LEVEL=${options['log-level']})`);
+  const gateway = await startDenoGateway({
+    env: {
+      APP_ENV: 'test',
+      LOG_LEVEL: options['log-level'],
+      DB_HOST: adminUrl.hostname,
+      DB_PORT: adminUrl.port || '5432',
+      DB_NAME: database,
+      DB_USER: decodeURIComponent(adminUrl.username) || 'postgres',
+      DB_PASSWORD: decodeURIComponent(adminUrl.password),
+      DB_POOL_MAX: String(concurrency),
+      JWT_SECRET,
+      DEV_LOGIN_ENABLED: 'true',
     },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) fail(`the gateway exited with ${child.exitCode}:\n${stderr}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  fail(`the gateway did not answer /api/health within 90 s:\n${stderr}`);
+    timeoutMs: 90_000,
+  });
+  say(`the gateway answers on ${gateway.url}`);
+  return gateway;
 }
 
 function postMessage(agent: Agent, port: number, token: string, body: string): Promise<number> {
@@ -303,11 +269,11 @@ async function main(): Promise<void> {
     );
     return;
   }
-  let gateway: ChildProcess | undefined;
+  let gateway: DenoGateway | undefined;
   try {
     await prepareDatabase();
-    const port = await freePort();
-    gateway = await startGateway(port);
+    gateway = await startGateway();
+    const { port } = gateway;
     const login = await fetch(`http://127.0.0.1:${port}/api/auth/dev-login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -347,11 +313,11 @@ async function main(): Promise<void> {
     const ratio = api.throughput / bench.throughput;
     console.log(`ratio    gateway / pgbench throughput = ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
   } finally {
-    gateway?.kill('SIGTERM');
+    await gateway?.stop();
     if (options['keep-db']) say(`kept database ${database}`);
     else await dropDatabase();
   }
 }
 
-await main();
+await main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
 process.exit(0);

@@ -2,8 +2,8 @@
 // through app.enqueue_event at a steady rate, one event per transaction, and prints one JSON line per
 // event with the moment its commit returned (ms since the epoch, sub-millisecond).
 //   node --import tsx bench/relay/producer.ts <database-url> <events-per-second> <seconds> <aggregates>
-import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
+import { messageCreated } from '../../tests/relay/support/events.ts';
 
 const [url, rateArg, secondsArg, aggregatesArg] = process.argv.slice(2);
 if (!url || !rateArg || !secondsArg || !aggregatesArg) {
@@ -20,14 +20,7 @@ const lines: string[] = [];
 
 async function produceOne(n: number): Promise<void> {
   const aggregateId = `bench-${n % aggregates}`;
-  const payload = {
-    message_id: randomUUID(),
-    channel_id: randomUUID(),
-    team_id: randomUUID(),
-    author_id: randomUUID(),
-    parent_id: null,
-    created_at: new Date().toISOString(),
-  };
+  const payload = messageCreated();
   const [row] = await sql<{ id: string }[]>`
     select app.enqueue_event('message.created', 'message', ${aggregateId}, ${sql.json(payload)}::jsonb, ${`bench-${n}`}) as id`;
   lines.push(JSON.stringify({ id: row!.id, committedAtMs: now() }));

@@ -11,7 +11,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { Config } from './config.ts';
+import { jwksUrl, type Config } from './config.ts';
 
 export type AuthErrorCode =
   | 'auth_missing'
@@ -54,7 +54,7 @@ export interface TokenVerifier {
   verify(token: string): Promise<UserClaims>;
 }
 
-type AuthSettings = Pick<Config, 'JWT_SECRET' | 'SUPABASE_JWKS_URL' | 'JWT_AUDIENCE' | 'JWT_ISSUER'>;
+type AuthSettings = Pick<Config, 'JWT_SECRET' | 'AUTH_JWKS_URL' | 'SUPABASE_URL' | 'JWT_AUDIENCE' | 'JWT_ISSUER'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
@@ -74,7 +74,8 @@ export function createTokenVerifier(settings: AuthSettings, options: { jwks?: JW
   const secret = settings.JWT_SECRET
     ? crypto.subtle.importKey('raw', new TextEncoder().encode(settings.JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
     : undefined;
-  const jwks = options.jwks ?? (settings.SUPABASE_JWKS_URL ? createRemoteJWKSet(new URL(settings.SUPABASE_JWKS_URL)) : undefined);
+  const keySetUrl = jwksUrl(settings);
+  const jwks = options.jwks ?? (keySetUrl ? createRemoteJWKSet(new URL(keySetUrl)) : undefined);
   const expectations = {
     audience: settings.JWT_AUDIENCE,
     issuer: settings.JWT_ISSUER,
@@ -82,8 +83,11 @@ export function createTokenVerifier(settings: AuthSettings, options: { jwks?: JW
     requiredClaims: ['exp', 'sub'],
   };
 
+  const recentlyVerified = createVerifiedTokenCache();
   return {
     async verify(token) {
+      const cached = recentlyVerified.get(token);
+      if (cached) return cached;
       let alg: string | undefined;
       try {
         alg = decodeProtectedHeader(token).alg;
@@ -105,7 +109,39 @@ export function createTokenVerifier(settings: AuthSettings, options: { jwks?: JW
       } catch (error) {
         throw toAuthError(error, settings, useKeySet);
       }
-      return asUserClaims(payload);
+      const claims = asUserClaims(payload);
+      recentlyVerified.remember(token, claims);
+      return claims;
+    },
+  };
+}
+
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * Tokens that verified in the last minute, keyed by the whole token (signature included), so a client
+ * sending the same token on every request pays for one signature check a minute. A hit still honours the
+ * token's own expiry; the short TTL bounds how long a key removed from the JWKS keeps working here.
+ */
+function createVerifiedTokenCache() {
+  const entries = new Map<string, { claims: UserClaims; until: number }>();
+  return {
+    get(token: string): UserClaims | undefined {
+      const entry = entries.get(token);
+      if (!entry) return undefined;
+      const now = Date.now();
+      const expiresAt = (entry.claims.exp ?? 0) * 1000 + CLOCK_TOLERANCE_SECONDS * 1000;
+      if (now >= entry.until || now >= expiresAt) {
+        entries.delete(token);
+        return undefined;
+      }
+      return entry.claims;
+    },
+    remember(token: string, claims: UserClaims): void {
+      // Map keeps insertion order: dropping the first entry drops the oldest
+      if (entries.size >= VERIFIED_TOKEN_CACHE_SIZE) entries.delete(entries.keys().next().value!);
+      entries.set(token, { claims, until: Date.now() + VERIFIED_TOKEN_TTL_MS });
     },
   };
 }

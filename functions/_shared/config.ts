@@ -47,6 +47,9 @@ const configSchema = z.object({
   DB_PASSWORD: optionalString,
   DB_SSLMODE: z.preprocess(emptyToUndefined, z.enum(['disable', 'prefer', 'require', 'verify-full']).default('disable')),
   DB_POOL_MAX: positiveInt(10),
+  /** Bounds of a user transaction: a hung query or an abandoned transaction gives its connection back. */
+  DB_STATEMENT_TIMEOUT_MS: positiveInt(5000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(10000),
 
   // NATS JetStream
   NATS_URL: z.preprocess(emptyToUndefined, z.string().default('nats://127.0.0.1:4222')),
@@ -91,7 +94,7 @@ const configSchema = z.object({
 
   // Auth (Supabase Auth JWTs)
   JWT_SECRET: optionalString,
-  SUPABASE_JWKS_URL: optionalUrl,
+  AUTH_JWKS_URL: optionalUrl,
   JWT_AUDIENCE: z.preprocess(emptyToUndefined, z.string().default('authenticated')),
   JWT_ISSUER: optionalString,
   DEV_LOGIN_ENABLED: booleanFlag,
@@ -102,6 +105,8 @@ const configSchema = z.object({
   // Rate limits, requests per minute
   RATE_LIMIT_GLOBAL: positiveInt(6000),
   RATE_LIMIT_PER_KEY: positiveInt(600),
+  /** Refuse requests (503) instead of letting them through while the rate-limit store is unreachable. */
+  RATE_LIMIT_FAIL_CLOSED: booleanFlag,
 
   // Embassy webhooks (one shared secret per partner)
   EMBASSY_WEBHOOK_SECRET_ENERGY_UNION: optionalString,
@@ -233,6 +238,13 @@ function secretWeakness(value: string, minLength: number): string | undefined {
   return undefined;
 }
 
+/** Where asymmetric signing keys are published: AUTH_JWKS_URL, else the Supabase project's own JWKS
+    (Supabase injects SUPABASE_URL into edge functions, and its CLI refuses secrets named SUPABASE_*). */
+export function jwksUrl(config: Pick<Config, 'AUTH_JWKS_URL' | 'SUPABASE_URL'>): string | undefined {
+  if (config.AUTH_JWKS_URL) return config.AUTH_JWKS_URL;
+  return config.SUPABASE_URL ? `${config.SUPABASE_URL.replace(/\/+$/, '')}/auth/v1/.well-known/jwks.json` : undefined;
+}
+
 /** Rules that depend on APP_ENV: what is fine on a laptop is refused where real users are. */
 function environmentRules(config: Config, source: Record<string, string | undefined>, mounted: ReadonlySet<string>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -241,11 +253,11 @@ function environmentRules(config: Config, source: Record<string, string | undefi
   const strict = isProductionLike(env);
   const isSet = (name: string) => source[name] !== undefined && source[name] !== '';
 
-  if (!config.JWT_SECRET && !config.SUPABASE_JWKS_URL && env !== 'test') {
+  if (!config.JWT_SECRET && !jwksUrl(config) && env !== 'test') {
     refuse(
       'JWT_SECRET',
-      'neither JWT_SECRET nor SUPABASE_JWKS_URL is set, so no token can be verified',
-      "set JWT_SECRET to the Supabase project's JWT secret (Settings → API), or SUPABASE_JWKS_URL for asymmetric keys",
+      'none of JWT_SECRET, AUTH_JWKS_URL or SUPABASE_URL is set, so no token can be verified',
+      "set JWT_SECRET to the Supabase project's JWT secret (Settings → API), or SUPABASE_URL / AUTH_JWKS_URL for asymmetric keys",
     );
   }
   if (config.DEV_LOGIN_ENABLED && !(env === 'local' || env === 'test')) {
@@ -315,7 +327,7 @@ function environmentRules(config: Config, source: Record<string, string | undefi
     'REDIS_URL',
     'UPSTASH_REDIS_REST_URL',
     'SUPABASE_URL',
-    'SUPABASE_JWKS_URL',
+    'AUTH_JWKS_URL',
     'JWT_ISSUER',
     'CHAIN_RPC_URL',
     'CHAIN_EXPLORER_URL',

@@ -29,22 +29,30 @@ export function isoTimestamp(text: string): string {
   return `${date}T${time}${offset}`;
 }
 
-type DatabaseSettings = Pick<Config, 'DB_HOST' | 'DB_PORT' | 'DB_NAME' | 'DB_USER' | 'DB_PASSWORD' | 'DB_SSLMODE' | 'DB_POOL_MAX'>;
+export type DatabaseSettings = Pick<Config, 'DB_HOST' | 'DB_PORT' | 'DB_NAME' | 'DB_USER' | 'DB_PASSWORD' | 'DB_SSLMODE' | 'DB_POOL_MAX'>;
 
-/** A connection pool: `prepare: false` so it works behind Supavisor in transaction mode; timestamps as ISO strings. */
-export function createDatabase(settings: DatabaseSettings, options: { applicationName?: string } = {}): Sql {
-  return postgres({
+/** Where and how to connect, from the settings: shared with the workers' connections (workers/lib/postgres.ts),
+    which differ from the gateway's pool only in pooling and session options. */
+export function baseConnectionOptions(settings: DatabaseSettings) {
+  return {
     host: settings.DB_HOST,
     port: settings.DB_PORT,
     database: settings.DB_NAME,
     username: settings.DB_USER,
     password: settings.DB_PASSWORD,
     ssl: settings.DB_SSLMODE === 'disable' ? false : settings.DB_SSLMODE,
+    connect_timeout: 10,
+    onnotice: () => {},
+  };
+}
+
+/** A connection pool: `prepare: false` so it works behind Supavisor in transaction mode; timestamps as ISO strings. */
+export function createDatabase(settings: DatabaseSettings, options: { applicationName?: string } = {}): Sql {
+  return postgres({
+    ...baseConnectionOptions(settings),
     max: settings.DB_POOL_MAX,
     prepare: false,
-    connect_timeout: 10,
     idle_timeout: 60,
-    onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'microdao-api' },
     types: {
       // replaces postgres.js' Date parser for timestamptz only (date and timestamp keep theirs)
@@ -58,14 +66,56 @@ export function createDatabase(settings: DatabaseSettings, options: { applicatio
   }) as unknown as Sql;
 }
 
+/** How long a statement may run, and a transaction sit idle, before Postgres ends it (DB_*_TIMEOUT_MS). */
+export interface TransactionLimits {
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = { statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10000 };
+
+/** The limits of a configuration. */
+export const transactionLimits = (config: Pick<Config, 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'>): TransactionLimits => ({
+  statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+});
+
+/** A statement cancelled by statement_timeout (57014 is also a cancel on request, which says so differently). */
+export const isStatementTimeout = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === '57014' && /statement timeout/i.test((error as { message?: unknown }).message as string);
+
 /**
  * Runs `work` in one transaction as `authenticated` with `claims` as `request.jwt.claims`, both local to the
  * transaction. `set_config('role', …, true)` is `SET LOCAL ROLE` (PostgREST's spelling) and lets both settings
- * travel in one statement.
+ * travel in one statement, together with the transaction's statement and idle timeouts (local too, so they hold
+ * behind Supavisor's transaction mode, where session settings would leak to other clients). Unlike sql.begin(),
+ * which waits for `begin` to complete before sending anything else, `begin` (no parameters) goes out in the same
+ * write as that statement: one round trip fewer on every request, which is most of a request's cost on a busy
+ * machine.
  */
-export async function withUserTransaction<T>(sql: Sql, claims: TransactionClaims, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true)`;
-    return work(tx);
-  })) as T;
+export async function withUserTransaction<T>(
+  sql: Sql,
+  claims: TransactionClaims,
+  work: (tx: Tx) => Promise<T>,
+  limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
+): Promise<T> {
+  const connection = await sql.reserve();
+  try {
+    await Promise.all([
+      connection`begin`.execute(),
+      connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true),
+        set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
+        set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`,
+    ]);
+    // a reserved connection inside begin/commit is a transaction in all but savepoints, which no query uses
+    const result = await work(connection as unknown as Tx);
+    await connection`commit`;
+    return result;
+  } catch (error) {
+    // a failed statement already aborted the transaction; a broken connection has nothing left to roll back
+    await connection`rollback`.catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
 }

@@ -1,5 +1,5 @@
-// The gateway app factory: installs, once, request id → JSON request log → CORS → body-size limit, the
-// 404 and error handlers, mounts one router per resource under /api, and serves the OpenAPI document
+// The gateway app factory: installs, once, request id → JSON request log → CORS → rate limits → body-size
+// limit, the 404 and error handlers, mounts one router per resource under /api, and serves the OpenAPI document
 // generated from the same zod definitions. Tests build the app through this same function.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,6 +10,7 @@ import { ConfigError, type Config, type ConfigProblem } from '../_shared/config.
 import type { Sql } from '../_shared/db.ts';
 import { createLogger, type Logger } from '../_shared/log.ts';
 import type { GatewayMetrics } from '../_shared/metrics.ts';
+import { rateLimiterFromConfig, type RateLimiter } from '../_shared/rate-limit.ts';
 import { noErrorReporter, type ErrorReporter } from '../_shared/sentry.ts';
 import { errorResponse, type GatewayDeps, type GatewayEnv } from './context.ts';
 import { handleError } from './error-handler.ts';
@@ -17,6 +18,7 @@ import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { metricsEndpoint, requestMetrics } from './metrics.ts';
 import { requestLog } from './middleware.ts';
 import { validationHook } from './openapi.ts';
+import { rateLimit } from './rate-limit.ts';
 import { createReadinessCheck, type ReadinessCheck } from './readiness.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -40,6 +42,12 @@ export interface AppOptions {
   metrics?: GatewayMetrics;
   /** Where 500s are reported (default: nowhere). */
   errorReporter?: ErrorReporter;
+  /**
+   * Counts requests against RATE_LIMIT_GLOBAL and RATE_LIMIT_PER_KEY. Default: built from the configuration
+   * (Upstash or REDIS_URL; connects on first use, and whoever builds the app closes it: see buildGateway);
+   * null: no limits, which is also the default when neither store is configured (local/test/dev only).
+   */
+  rateLimiter?: RateLimiter | null;
 }
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
@@ -70,12 +78,17 @@ export function createApp(options: AppOptions) {
   const { config, sql } = options;
   assertStartable(config);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'api', environment: config.APP_ENV } });
+  const rateLimiter = options.rateLimiter === undefined ? rateLimiterFromConfig(config) : options.rateLimiter;
+  if (!rateLimiter && !config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
+    logger.warn('rate limits are off: neither UPSTASH_REDIS_REST_URL/TOKEN nor REDIS_URL is set');
+  }
   const deps: GatewayDeps = {
     config,
     sql,
     logger,
     verifier: options.verifier ?? createTokenVerifier(config),
-    readiness: options.readiness ?? createReadinessCheck(config, sql, options.expectedMigration ?? null),
+    readiness:
+      options.readiness ?? createReadinessCheck(config, sql, options.expectedMigration ?? null, { logger, redis: rateLimiter }),
     live: options.live ?? createLiveHub(config, logger),
     errorReporter: options.errorReporter ?? noErrorReporter,
   };
@@ -97,10 +110,12 @@ export function createApp(options: AppOptions) {
       origin: config.WEB_ORIGINS,
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
-      exposeHeaders: ['X-Request-ID'],
+      exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
       maxAge: 600,
     }),
   );
+  // after CORS, so a browser can read a 429; before the body is read, so a refused request costs no parsing
+  root.use('*', rateLimit(rateLimiter));
   root.use(
     '*',
     bodyLimit({

@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import type { UserClaims, TokenVerifier } from '../_shared/auth.ts';
 import type { Config } from '../_shared/config.ts';
-import { withUserTransaction, type Sql, type Tx } from '../_shared/db.ts';
+import { transactionLimits, withUserTransaction, type Sql, type Tx } from '../_shared/db.ts';
 import { errorBody, type ErrorStatus } from '../_shared/errors.ts';
 import type { Logger } from '../_shared/log.ts';
 import type { ErrorReporter } from '../_shared/sentry.ts';
@@ -41,7 +41,7 @@ export function errorResponse(c: Context, status: ErrorStatus, code: string, mes
   return c.json(errorBody(code, message, requestId), status);
 }
 
-/** Runs `work` in one RLS-scoped transaction as the request's user (see withUserTransaction). */
+/** Runs `work` in one RLS-scoped transaction as the request's user, within DB_*_TIMEOUT_MS (see withUserTransaction). */
 export function inUserTransaction<T>(c: Context<UserEnv>, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return withUserTransaction(c.var.deps.sql, c.var.user, work);
+  return withUserTransaction(c.var.deps.sql, c.var.user, work, transactionLimits(c.var.deps.config));
 }

@@ -1,9 +1,10 @@
 // onError of the gateway: every thrown error becomes an answer in the one error shape. Expected failures
-// (ApiError, AuthError, Hono's 400/413/415) keep their status; database refusals get a 4xx or 503 with a
+// (ApiError, AuthError, Hono's 400/413/415) keep their status; database refusals get a 4xx, 503 or 504 with a
 // stable code; anything else is a 500 whose details go to the log, never to the caller.
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AuthError } from '../_shared/auth.ts';
+import { isStatementTimeout } from '../_shared/db.ts';
 import { ApiError, type ErrorStatus } from '../_shared/errors.ts';
 import { errorResponse, type GatewayEnv } from './context.ts';
 import { routeTemplate } from './metrics.ts';
@@ -51,7 +52,15 @@ function answerForDatabaseError(error: unknown): Answer | null {
   if (typeof code !== 'string') return null;
   if (CONNECTION_FAILURES.has(code))
     return { status: 503, code: 'database_unavailable', message: 'The database is unreachable right now; retry shortly.' };
-  if (code === '40001' || code === '40P01' || code === '55P03' || code === '57014' || code === '53300') {
+  if (isStatementTimeout(error)) {
+    return {
+      status: 504,
+      code: 'database_timeout',
+      message: 'The database did not finish this request in time (DB_STATEMENT_TIMEOUT_MS); retry, or ask for less at once.',
+    };
+  }
+  // 25P03: the transaction sat idle past DB_IDLE_IN_TRANSACTION_TIMEOUT_MS and Postgres ended it
+  if (code === '40001' || code === '40P01' || code === '55P03' || code === '57014' || code === '53300' || code === '25P03') {
     return { status: 503, code: 'retry_later', message: 'The database was too busy to finish this request; retry it.' };
   }
   if (code === '23505')

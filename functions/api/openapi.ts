@@ -24,7 +24,9 @@ const errorDescriptions = {
   409: 'Conflicts with the current state',
   413: 'The request body is larger than BODY_LIMIT_BYTES',
   415: 'The request body is not application/json',
+  429: 'Over the caller’s rate limit (rate_limited_key) or the global one (rate_limited_global); Retry-After says when to retry',
   503: 'A dependency is unavailable',
+  504: 'The database did not finish in time (database_timeout)',
 } as const;
 type DocumentedErrorStatus = keyof typeof errorDescriptions;
 
@@ -56,7 +58,7 @@ export function userRoute<const R extends Omit<RouteConfig, 'security' | 'middle
     ...route,
     security: [{ bearerAuth: [] }],
     middleware: [requireUser] as const,
-    responses: { ...route.responses, ...errorResponses(401, ...(route.request?.body ? bodyErrors : [])) },
+    responses: { ...route.responses, ...errorResponses(401, 429, ...(route.request?.body ? bodyErrors : [])) },
   });
 }
 

@@ -41,7 +41,8 @@ const shapeRules: ShapeRule[] = [
   { rule: 'Supabase secret key', pattern: /sb_secret_[A-Za-z0-9_-]{16,}/g },
   {
     rule: 'credentials in a connection URL',
-    pattern: /\b(?:postgres(?:ql)?|redis|rediss|nats|tls|amqps?|mongodb(?:\+srv)?):\/\/[^\s:/@"'`]+:[^\s@/"'`]+@/g,
+    // the user may be empty: redis://:password@host is how Redis spells a password without a user
+    pattern: /\b(?:postgres(?:ql)?|redis|rediss|nats|tls|amqps?|mongodb(?:\+srv)?):\/\/[^\s:/@"'`]*:[^\s@/"'`]+@/g,
   },
   { rule: 'hex private key (32 bytes)', pattern: /(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{64}(?![0-9a-fA-F])/g },
   { rule: 'AWS access key id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },

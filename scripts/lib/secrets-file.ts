@@ -9,9 +9,6 @@ import { DEPLOY_ONLY_VARIABLES } from '../../functions/_shared/config.ts';
 /** Why a variable stays out of the functions' secrets, or undefined when it is synced. */
 export function reasonToSkip(name: string, value: string): string | undefined {
   if (value === '') return 'empty';
-  if (name === 'SUPABASE_JWKS_URL') {
-    return 'the CLI refuses SUPABASE_* names; on Supabase the JWKS URL is <SUPABASE_URL>/auth/v1/.well-known/jwks.json';
-  }
   if (name === 'SUPABASE_PROJECT_REF') return 'names the target project; the functions do not need it';
   if (name.startsWith('SUPABASE_')) return 'Supabase provides it to the functions itself (the CLI refuses SUPABASE_* names)';
   if (name === 'WALLET_PRIVATE_KEY' || name === 'WALLET_PRIVATE_KEY_FILE') {
@@ -36,8 +33,19 @@ export function selectSecrets(source: Record<string, string>): { synced: [string
 function main(argv: string[]): void {
   const envFile = argv[0];
   const outIndex = argv.indexOf('--out');
-  if (!envFile) throw new Error('usage: secrets-file.ts ENV_FILE [--out FILE]');
-  const { synced, skipped } = selectSecrets(parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>);
+  const appEnvIndex = argv.indexOf('--app-env');
+  if (!envFile) throw new Error('usage: secrets-file.ts ENV_FILE [--app-env ENV] [--out FILE]');
+  const source = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;
+  if (appEnvIndex > 0) {
+    // the functions refuse to start without APP_ENV: the target environment goes along even if the file omits it
+    const target = argv[appEnvIndex + 1]!;
+    if (source.APP_ENV && source.APP_ENV !== target) {
+      process.stderr.write(`sync_secrets: ${envFile} says APP_ENV=${source.APP_ENV}, but the target is ${target}; fix one of them\n`);
+      process.exit(1);
+    }
+    source.APP_ENV = target;
+  }
+  const { synced, skipped } = selectSecrets(source);
   if (outIndex > 0) {
     const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
     writeFileSync(argv[outIndex + 1]!, synced.map(([name, value]) => `${name}=${quote(value)}\n`).join(''), { mode: 0o600 });

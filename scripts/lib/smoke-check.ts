@@ -28,6 +28,10 @@ const LOCAL_ENVS = new Set(['local', 'test']);
 const DEFAULT_SMOKE_EMAIL = 'smoke@microdao.test';
 const SMOKE_TEAM_NAME = 'smoke-checks';
 
+/** Tables the Data API must not reach, and pg_graphql's name for each one's collection field. */
+const APPLICATION_TABLES = ['messages', 'channels', 'teams', 'team_members', 'profiles', 'audit_log', 'outbox_events'] as const;
+const toCollectionField = (table: string) => `${table.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}Collection`;
+
 /** Post-deploy checklist items still to come, found by the route prefix their feature will add. */
 const FUTURE_CHECKS = [
   { name: 'agent run', routePrefix: '/api/agents', feature: 'agents' },
@@ -211,6 +215,29 @@ async function run(options: Options): Promise<StepResult[]> {
         return `${login.kind === 'dev' ? 'dev login' : 'Supabase Auth'} as ${login.email}`;
       },
     });
+    if (login.kind === 'password') {
+      const { supabaseUrl, anonKey } = login;
+      steps.push({
+        name: 'data api closed',
+        describe: `GET ${supabaseUrl}/rest/v1/messages and POST ${supabaseUrl}/graphql/v1 as the smoke user: no table may answer`,
+        run: async () => {
+          // the gateway must be the only way in: a table reachable through PostgREST or pg_graphql could be
+          // written without its outbox event (docs/runbook.md, "Data API")
+          const headers = { apikey: anonKey };
+          const rest = await client.request('GET', `${supabaseUrl}/rest/v1/messages?select=id&limit=1`, undefined, headers);
+          if (rest.status === 200)
+            throw new StepFailure('the Data API serves public.messages; turn it off for the project (docs/runbook.md)');
+          const query = { query: '{ __schema { queryType { fields { name } } } }' };
+          const graphql = await client.request('POST', `${supabaseUrl}/graphql/v1`, query, headers);
+          const fields = JSON.stringify(graphql.body ?? '');
+          const exposed = APPLICATION_TABLES.filter((table) => fields.includes(`"${toCollectionField(table)}"`));
+          if (graphql.status === 200 && exposed.length) {
+            throw new StepFailure(`pg_graphql exposes ${exposed.join(', ')}; turn the Data API off for the project (docs/runbook.md)`);
+          }
+          return `REST answered ${rest.status}, GraphQL ${graphql.status} with no application table`;
+        },
+      });
+    }
     steps.push({
       name: 'team',
       describe: `GET ${api}/teams, then POST ${api}/teams {"name":"${SMOKE_TEAM_NAME}"} unless the smoke user has that team`,

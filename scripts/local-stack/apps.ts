@@ -36,6 +36,11 @@ export interface AppDefinition {
 }
 
 const bin = (root: string, name: string) => path.join(root, 'node_modules', '.bin', name);
+/** The gateway under Deno, as `npm run dev` runs it; tests start it the same way (tests/harness/deno-gateway.ts). */
+export const denoGatewayCommand = (root: string) => ({
+  program: bin(root, 'deno'),
+  args: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts'],
+});
 const nodeScript = (entry: string) => () => ({ program: process.execPath, args: ['--import', 'tsx', entry] });
 /** A web app of web/ (one vite.config.ts per app, see web/vite.shared.config.ts) on its dev server. */
 const viteApp = (name: string, dir: string, label: string, preferredPort: number): AppDefinition => ({
@@ -71,10 +76,7 @@ export const APPS: AppDefinition[] = [
     name: 'api',
     entry: 'functions/api/serve-local.ts',
     description: 'the API gateway on Deno',
-    command: (ctx) => ({
-      program: bin(ctx.root, 'deno'),
-      args: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts'],
-    }),
+    command: (ctx) => denoGatewayCommand(ctx.root),
     settingsPort: (ctx) => ({ variable: 'API_PORT', host: ctx.config.API_HOST, port: ctx.config.API_PORT }),
     readyUrl: (ctx) => `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}/api/health`,
     // the first run downloads the npm packages into Deno's cache

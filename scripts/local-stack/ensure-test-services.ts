@@ -15,6 +15,8 @@ interface TestServer {
   probe: (url: string) => Promise<Probe>;
   start: () => Promise<void>;
   hint: string;
+  /** What to do when the server answers but refuses us (a login, a missing feature). */
+  refusedHint: string;
 }
 
 const servers: TestServer[] = [
@@ -25,6 +27,8 @@ const servers: TestServer[] = [
     probe: (url) => probePostgres(url),
     start: startSystemPostgres,
     hint: `install and start PostgreSQL 15 ${packagesFor('postgres')}`,
+    refusedHint:
+      'the suite creates and drops its own databases as a superuser: let it in (e.g. `host all postgres 127.0.0.1/32 trust` in pg_hba.conf, then `pg_ctlcluster 15 main reload`), or set TEST_PG_ADMIN_URL to a superuser URL with its password',
   },
   {
     name: 'NATS',
@@ -36,6 +40,7 @@ const servers: TestServer[] = [
     },
     start: startSystemNats,
     hint: `install and start nats-server with JetStream ${packagesFor('nats-server')}, e.g. \`nats-server -js\``,
+    refusedHint: 'restart it with JetStream on (`nats-server -js`), or set TEST_NATS_URL to one that has it',
   },
   {
     name: 'Redis',
@@ -44,6 +49,7 @@ const servers: TestServer[] = [
     probe: (url) => probeRedis(url),
     start: startSystemRedis,
     hint: `install and start Redis ${packagesFor('redis-server')}`,
+    refusedHint: 'let the suite in without a password, or set TEST_REDIS_URL to a URL with the password (redis://:PASSWORD@host:port)',
   },
 ];
 
@@ -71,7 +77,9 @@ for (const server of servers) {
       continue;
     }
   }
-  console.error(`services: ${server.name} is not usable at ${where} (${probe.detail}): ${server.hint}`);
+  console.error(
+    `services: ${server.name} is not usable at ${where} (${probe.detail}): ${probe.answered ? server.refusedHint : server.hint}`,
+  );
   failed = true;
 }
 process.exit(failed ? 1 : 0);

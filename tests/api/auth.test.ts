@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
 import { AuthError, createTokenVerifier } from '../../functions/_shared/auth.ts';
 import { ConfigError, loadConfig, type Config } from '../../functions/_shared/config.ts';
@@ -36,6 +36,24 @@ async function codeFor(authorization: string | undefined): Promise<[number, stri
 }
 
 describe('access tokens', () => {
+  it('remembers a verified token for a while but still refuses it once it expires', async () => {
+    const verifier = createTokenVerifier({
+      JWT_SECRET: TEST_JWT_SECRET,
+      JWT_AUDIENCE: 'authenticated',
+      JWT_ISSUER: undefined,
+      AUTH_JWKS_URL: undefined,
+      SUPABASE_URL: undefined,
+    });
+    const token = await signHs256(claims({ exp: now() + 5 }));
+    expect((await verifier.verify(token)).sub).toBe(userId);
+    vi.useFakeTimers({ now: Date.now() + 40_000, toFake: ['Date'] }); // past exp and the 30 s clock tolerance, inside the cache's minute
+    try {
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'auth_expired' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('accepts a valid Supabase-shaped token', async () => {
     const { token } = await devLogin(gateway.app, 'valid@auth.test');
     expect((await call(gateway.app, 'GET', '/api/teams', { token })).status).toBe(200);
@@ -81,7 +99,8 @@ describe('access tokens', () => {
       JWT_SECRET: TEST_JWT_SECRET,
       JWT_AUDIENCE: 'authenticated',
       JWT_ISSUER: 'https://abcdefghijklmnopqrst.supabase.co/auth/v1',
-      SUPABASE_JWKS_URL: undefined,
+      AUTH_JWKS_URL: undefined,
+      SUPABASE_URL: undefined,
     });
     await expect(verifier.verify(await signHs256(claims({ iss: 'https://evil.example/auth/v1' })))).rejects.toMatchObject({
       code: 'auth_wrong_issuer',
@@ -113,9 +132,16 @@ describe('asymmetric signing keys (JWKS)', () => {
 
   const settings = (url: string) => ({
     JWT_SECRET: TEST_JWT_SECRET,
-    SUPABASE_JWKS_URL: url,
+    AUTH_JWKS_URL: url,
+    SUPABASE_URL: undefined,
     JWT_AUDIENCE: 'authenticated',
     JWT_ISSUER: undefined,
+  });
+
+  it('finds the key set of the Supabase project at SUPABASE_URL when AUTH_JWKS_URL is not set', async () => {
+    const projectUrl = jwksUrl.replace('/auth/v1/.well-known/jwks.json', '');
+    const verifier = createTokenVerifier({ ...settings(''), AUTH_JWKS_URL: undefined, SUPABASE_URL: projectUrl });
+    expect((await verifier.verify(await signEs256(claims()))).sub).toBe(userId);
   });
 
   it('accepts ES256 tokens from the project’s key set and, during a rotation, legacy HS256 ones', async () => {

@@ -1,59 +1,19 @@
 // The smoke scenario over HTTP with the gateway running under Deno, started exactly the way the local
 // launcher starts it (serve-local.ts), on a free port against a fresh test database.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isErrorBody } from '../../functions/_shared/errors.ts';
 import { createTestDatabase, loadSeed, seedIds, type TestDatabase } from '../harness/database.ts';
+import { denoEnvironment, denoGateway, startDenoGateway, type DenoGateway } from '../harness/deno-gateway.ts';
 import { testEnvironment } from './helpers.ts';
 
-const DENO = 'node_modules/.bin/deno';
-const SERVE_ARGS = ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts'];
 const STARTUP_TIMEOUT_MS = 90_000; // the first run may download the npm packages into Deno's cache
 
 let database: TestDatabase;
-let child: ChildProcess | undefined;
-let baseUrl: string;
-let output = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Only what Deno needs from this process (PATH, its cache), plus the gateway's variables: nothing else leaks in. */
-function denoEnvironment(variables: Record<string, string>): Record<string, string> {
-  const inherited = Object.fromEntries(
-    ['PATH', 'HOME', 'DENO_DIR', 'XDG_CACHE_HOME', 'NPM_CONFIG_REGISTRY'].flatMap((name) =>
-      process.env[name] ? [[name, process.env[name]!]] : [],
-    ),
-  );
-  return { ...inherited, ...variables };
-}
-
-async function waitForHealth(deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    if (child?.exitCode !== null) throw new Error(`the gateway exited with ${child?.exitCode} before answering:\n${output}`);
-    try {
-      const response = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the gateway did not answer /api/health within ${STARTUP_TIMEOUT_MS} ms:\n${output}`);
-}
+let gateway: DenoGateway | undefined;
 
 async function request<T>(method: string, path: string, options: { token?: string; body?: unknown; requestId?: string } = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await fetch(`${gateway!.url}${path}`, {
     method,
     headers: {
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -69,24 +29,11 @@ async function request<T>(method: string, path: string, options: { token?: strin
 beforeAll(async () => {
   database = await createTestDatabase('api_deno');
   await loadSeed(database.sql);
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  child = spawn(DENO, SERVE_ARGS, {
-    env: denoEnvironment(testEnvironment(database, { API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn' })),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitForHealth(Date.now() + STARTUP_TIMEOUT_MS);
+  gateway = await startDenoGateway({ env: testEnvironment(database, { LOG_LEVEL: 'warn' }), timeoutMs: STARTUP_TIMEOUT_MS });
 }, STARTUP_TIMEOUT_MS + 30_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await gateway?.stop();
   await database?.drop();
 });
 
@@ -138,7 +85,8 @@ describe('the gateway under Deno', () => {
   });
 
   it('refuses to start when the dev login is enabled in staging, naming the variable', () => {
-    const result = spawnSync(DENO, SERVE_ARGS, {
+    const result = spawnSync(denoGateway.program, denoGateway.args, {
+      cwd: denoGateway.cwd,
       env: denoEnvironment(testEnvironment(database, { APP_ENV: 'staging', DEV_LOGIN_ENABLED: 'true' })),
       encoding: 'utf8',
       timeout: 60_000,

@@ -7,7 +7,8 @@ import { loadConfig, type Config } from '../../functions/_shared/config.ts';
 import { createDatabase, type Sql } from '../../functions/_shared/db.ts';
 import { isErrorBody, type ErrorBody } from '../../functions/_shared/errors.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
-import { createTestDatabase, loadSeed, type TestDatabase } from '../harness/database.ts';
+import { rateLimiterFromConfig } from '../../functions/_shared/rate-limit.ts';
+import { createTestDatabase, databaseVariables, loadSeed, type TestDatabase } from '../harness/database.ts';
 import { testServices } from '../harness/services.ts';
 
 export const TEST_JWT_SECRET = 'test-only-jwt-secret-0123456789abcdefghijklmnop';
@@ -16,15 +17,10 @@ export const expectedMigration = () => newestMigrationVersion(readdirSync(MIGRAT
 
 /** The variables a test gateway runs with, pointed at `database`. */
 export function testEnvironment(database: TestDatabase, overrides: Record<string, string> = {}): Record<string, string> {
-  const url = new URL(database.url);
   return {
     APP_ENV: 'test',
     LOG_LEVEL: 'info',
-    DB_HOST: url.hostname,
-    DB_PORT: url.port || '5432',
-    DB_NAME: database.name,
-    DB_USER: decodeURIComponent(url.username) || 'postgres',
-    DB_PASSWORD: decodeURIComponent(url.password),
+    ...databaseVariables(database),
     DB_POOL_MAX: '4',
     NATS_URL: testServices.natsUrl,
     REDIS_URL: testServices.redisUrl,
@@ -32,6 +28,9 @@ export function testEnvironment(database: TestDatabase, overrides: Record<string
     DEV_LOGIN_ENABLED: 'true',
     WEB_ORIGINS: 'http://127.0.0.1:5173',
     BODY_LIMIT_BYTES: '16384',
+    // limits a test never reaches unless it is about them (tests/api/rate-limit.test.ts sets its own)
+    RATE_LIMIT_GLOBAL: '1000000',
+    RATE_LIMIT_PER_KEY: '1000000',
     ...overrides,
   };
 }
@@ -57,7 +56,9 @@ export async function startTestGateway(
   const sql = createDatabase(config);
   const logs: string[] = [];
   const logger = createLogger({ level: 'info', sink: (line) => logs.push(line) });
-  const app = createApp({ config, sql, logger, expectedMigration: expectedMigration(), ...options.app });
+  // the real limiter on the real Redis (own key prefix under APP_ENV=test), closed with the gateway
+  const rateLimiter = options.app?.rateLimiter === undefined ? rateLimiterFromConfig(config) : options.app.rateLimiter;
+  const app = createApp({ config, sql, logger, expectedMigration: expectedMigration(), ...options.app, rateLimiter });
   return {
     app,
     config,
@@ -65,6 +66,7 @@ export async function startTestGateway(
     sql,
     logs,
     async close() {
+      await rateLimiter?.close();
       await sql.end({ timeout: 5 });
       await database.drop();
     },

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview, type PreviewServer } from 'vite';
 import startTestRun from '../harness/global-setup.ts';
-import { createTestDatabase, loadSeed, type TestDatabase } from '../harness/database.ts';
+import { createTestDatabase, databaseVariables, loadSeed, type TestDatabase } from '../harness/database.ts';
+import { launchDenoGateway } from '../harness/deno-gateway.ts';
 import { testServices, uniqueName } from '../harness/services.ts';
-import { httpStatus, SupervisedProcess, waitUntil } from '../../scripts/local-stack/processes.ts';
+import { SupervisedProcess, waitUntil } from '../../scripts/local-stack/processes.ts';
 import { ephemeralPort } from '../../scripts/local-stack/state.ts';
 import { browserUsers, seedBrowserUsers, WATCHED_CONSUMER } from './fixtures/users.ts';
 
@@ -51,7 +52,6 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     const stream = uniqueName('MDAO_BROWSER').toUpperCase();
     const subjectPrefix = uniqueName('mdao_browser');
-    const db = new URL(database.url);
     const environment: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -59,11 +59,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       ENV_FILE: path.join(artifacts, 'no-env-file'), // never a developer's .env
       APP_ENV: 'test',
       LOG_LEVEL: 'warn',
-      DB_HOST: db.hostname,
-      DB_PORT: db.port || '5432',
-      DB_NAME: database.name,
-      DB_USER: decodeURIComponent(db.username) || 'postgres',
-      DB_PASSWORD: decodeURIComponent(db.password),
+      ...databaseVariables(database),
       DB_POOL_MAX: '4',
       NATS_URL: testServices.natsUrl,
       NATS_STREAM_EVENTS: stream,
@@ -77,28 +73,24 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       METRICS_PORT: String(metricsPort),
     };
 
-    const start = (name: string, program: string, args: string[]) => {
-      const child = new SupervisedProcess({
-        name,
-        program,
-        args,
-        env: environment,
-        cwd: root,
-        logFile: path.join(artifacts, `${name}.log`),
-        echo: false,
-      });
-      stops.push(() => child.stop());
-      return child;
-    };
-    const api = start('api', path.join(root, 'node_modules/.bin/deno'), [
-      'run',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      '--allow-sys',
-      'functions/api/serve-local.ts',
-    ]);
-    const relay = start('relay', process.execPath, ['--import', 'tsx', 'workers/outbox-relay/main.ts']);
+    const api = await launchDenoGateway({
+      env: environment,
+      port: apiPort,
+      logFile: path.join(artifacts, 'api.log'),
+      readyPath: '/api/ready',
+      timeoutMs: 180_000, // a fresh machine's first Deno run downloads the npm packages
+    });
+    stops.push(() => api.stop());
+    const relay = new SupervisedProcess({
+      name: 'relay',
+      program: process.execPath,
+      args: ['--import', 'tsx', 'workers/outbox-relay/main.ts'],
+      env: environment,
+      cwd: root,
+      logFile: path.join(artifacts, 'relay.log'),
+      echo: false,
+    });
+    stops.push(() => relay.stop());
     stops.push(() => deleteStreams(stream));
 
     // both builds, pointed at this run's API, served the way production serves them (vercel.json headers)
@@ -121,12 +113,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       stops.push(() => server.close());
     }
 
-    const died = (child: SupervisedProcess) => () =>
-      child.running ? undefined : `${child.name} exited (${child.exitCode}):\n${child.tail()}`;
-    await waitUntil('the API to answer /api/ready', async () => (await httpStatus(`${apiUrl}/api/ready`)) === 200, {
-      timeoutMs: 180_000, // a fresh machine's first Deno run downloads the npm packages
-      giveUp: died(api),
-    });
+    await api.ready();
     await waitUntil(
       'the relay to hold every outbox lane',
       async () => {
@@ -135,7 +122,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
             and database = (select oid from pg_database where datname = current_database())`;
         return row!.held === 16;
       },
-      { timeoutMs: 60_000, giveUp: died(relay) },
+      { timeoutMs: 60_000, giveUp: () => (relay.running ? undefined : `relay exited (${relay.exitCode}):\n${relay.tail()}`) },
     );
     await addDurableConsumer(stream, WATCHED_CONSUMER);
 

@@ -60,6 +60,28 @@ describe('scripts/sync_secrets.sh', () => {
     ]);
   });
 
+  it('sends APP_ENV = the target even when the file omits it, and refuses a file meant for another environment', async () => {
+    const { APP_ENV: _omitted, ...withoutAppEnv } = goodConfig('staging');
+    const result = await runScript(
+      'scripts/sync_secrets.sh',
+      ['--env', 'staging', '--env-file', writeEnvFile(withoutAppEnv), '--dry-run'],
+      {
+        env: NO_TOKENS,
+      },
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(result.stderr).toMatch(/^ {2}APP_ENV$/m);
+    const mismatch = await runScript(
+      'scripts/sync_secrets.sh',
+      ['--env', 'staging', '--env-file', writeEnvFile(goodConfig('dev')), '--dry-run'],
+      {
+        env: NO_TOKENS,
+      },
+    );
+    expect(mismatch.code).not.toBe(0);
+    expect(mismatch.output).toMatch(/APP_ENV is dev, but this is the staging configuration/);
+  });
+
   it('refuses prod without --yes-prod, and an invalid configuration', async () => {
     const prodFile = writeEnvFile(goodConfig('prod'));
     const prod = await runScript('scripts/sync_secrets.sh', ['--env', 'prod', '--env-file', prodFile], { env: NO_TOKENS });

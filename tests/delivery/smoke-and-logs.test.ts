@@ -1,13 +1,14 @@
 // The gateway really running under Deno (functions/api/serve-local.ts) on a fresh test database:
 // scripts/smoke.sh passes against it (the checklist says "not available yet" for what is not built), and its
 // real log output — stdout and stderr of the process — holds no secret, only [REDACTED] where one was sent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
+import { startDenoGateway, type DenoGateway } from '../harness/deno-gateway.ts';
 import { testServices } from '../harness/services.ts';
-import { ROOT, runScript } from './fixtures.ts';
+import { removeTempDirs, runScript, writeEnvFile } from './fixtures.ts';
 
 const SECRETS = {
   JWT_SECRET: `smoke-jwt-${Date.now().toString(36)}-Qw8Er4Ty2Ui6Op0AsDf3Gh7Jk`,
@@ -16,87 +17,31 @@ const SECRETS = {
 };
 
 let db: TestDatabase;
-let gateway: ChildProcess;
+let gateway: DenoGateway;
 let api: string;
-let logs = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (gateway.exitCode !== null) throw new Error(`the gateway exited with ${gateway.exitCode}:\n${logs}`);
-    try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the gateway did not answer ${url}/health within ${timeoutMs} ms:\n${logs}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function stopGateway(): Promise<void> {
-  return new Promise((resolve) => {
-    if (gateway.exitCode !== null || gateway.signalCode !== null) return resolve();
-    const force = setTimeout(() => gateway.kill('SIGKILL'), 10_000);
-    gateway.once('close', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    gateway.kill('SIGTERM');
-  });
-}
 
 beforeAll(async () => {
   db = await createTestDatabase('smoke');
-  const target = new URL(db.url);
-  const port = await freePort();
-  api = `http://127.0.0.1:${port}/api`;
-  gateway = spawn(
-    path.join(ROOT, 'node_modules/.bin/deno'),
-    ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts'],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DENO_DIR: process.env.DENO_DIR,
-        APP_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DB_HOST: target.hostname,
-        DB_PORT: target.port || '5432',
-        DB_NAME: db.name,
-        DB_USER: decodeURIComponent(target.username || 'postgres'),
-        DB_SSLMODE: 'disable',
-        DEV_LOGIN_ENABLED: 'true',
-        NATS_URL: testServices.natsUrl,
-        REDIS_URL: testServices.redisUrl,
-        API_HOST: '127.0.0.1',
-        API_PORT: String(port),
-        ...SECRETS,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  gateway = await startDenoGateway({
+    env: {
+      APP_ENV: 'test',
+      LOG_LEVEL: 'info',
+      ...databaseVariables(db),
+      DB_SSLMODE: 'disable',
+      DEV_LOGIN_ENABLED: 'true',
+      NATS_URL: testServices.natsUrl,
+      REDIS_URL: testServices.redisUrl,
+      ...SECRETS,
     },
-  );
-  gateway.stdout!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-  gateway.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-  await waitForHealth(api, 90_000);
+    timeoutMs: 90_000,
+  });
+  api = `${gateway.url}/api`;
 }, 120_000);
 
 afterAll(async () => {
-  if (gateway) await stopGateway();
+  await gateway?.stop();
   await db?.drop();
+  removeTempDirs();
 });
 
 describe('the smoke check against the local gateway under Deno', () => {
@@ -145,6 +90,63 @@ describe('the smoke check against the local gateway under Deno', () => {
   });
 });
 
+/** A stand-in for a Supabase project's Auth (password sign-in minting tokens the gateway accepts) and its
+    Data API, which answers like a project that exposes the tables or like one that has the Data API off. */
+async function fakeSupabaseProject(userId: string, dataApiOpen: boolean): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (request.url?.startsWith('/auth/v1/token') && request.headers.apikey === 'anon-key') {
+      const now = Math.floor(Date.now() / 1000);
+      void new SignJWT({ sub: userId, role: 'authenticated', aud: 'authenticated', email: 'smoke@cloud.test', iat: now, exp: now + 600 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(new TextEncoder().encode(SECRETS.JWT_SECRET))
+        .then((token) => json(200, { access_token: token, token_type: 'bearer' }));
+    } else if (request.url?.startsWith('/rest/v1/messages')) {
+      if (dataApiOpen) json(200, []);
+      else json(404, { code: 'PGRST106', message: 'The schema must be one of the following: graphql_public' });
+    } else if (request.url === '/graphql/v1') {
+      json(200, { data: { __schema: { queryType: { fields: dataApiOpen ? [{ name: 'messagesCollection' }] : [{ name: 'node' }] } } } });
+    } else json(404, { message: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('the smoke check of a cloud environment', () => {
+  const cloudSmoke = async (dataApiOpen: boolean) => {
+    const userId = crypto.randomUUID();
+    await db.sql`insert into auth.users (id, email) values (${userId}, ${`${userId}@cloud.test`})`;
+    const project = await fakeSupabaseProject(userId, dataApiOpen);
+    try {
+      const envFile = writeEnvFile({
+        SUPABASE_URL: project.url,
+        SUPABASE_ANON_KEY: 'anon-key',
+        SMOKE_USER_EMAIL: 'smoke@cloud.test',
+        SMOKE_USER_PASSWORD: 'a-long-smoke-password',
+      });
+      return await runScript('scripts/smoke.sh', ['--env', 'dev', '--env-file', envFile, '--base-url', api], { timeoutMs: 60_000 });
+    } finally {
+      await project.close();
+    }
+  };
+
+  it('signs in through Supabase Auth and passes when the Data API serves no table', async () => {
+    const result = await cloudSmoke(false);
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}PASS\s+login\s+Supabase Auth as smoke@cloud\.test/m);
+    expect(result.stdout).toMatch(/^ {2}PASS\s+data api closed\s+REST answered 404, GraphQL 200 with no application table/m);
+    expect(result.stdout).toMatch(/^ {2}PASS\s+send message\s/m);
+  });
+
+  it('fails a project whose Data API serves the tables, since writes there would skip the outbox', async () => {
+    const result = await cloudSmoke(true);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toMatch(/^ {2}FAIL\s+data api closed\s+the Data API serves public\.messages/m);
+  });
+});
+
 describe("the gateway's real log output", () => {
   it('holds no secret value and no token, only [REDACTED] where one was sent', async () => {
     const login = await fetch(`${api}/auth/dev-login`, {
@@ -160,7 +162,8 @@ describe("the gateway's real log output", () => {
       expect(response.status).toBe(404);
       await response.body?.cancel();
     }
-    await stopGateway();
+    await gateway.stop();
+    const logs = gateway.output();
 
     const lines = logs.split('\n').filter(Boolean);
     const leakLines = lines.filter((line) => line.includes('/api/leak/'));

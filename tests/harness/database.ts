@@ -15,6 +15,18 @@ export interface TestDatabase {
 
 export const TEMPLATE_DATABASE_ENV = 'MICRODAO_TEST_TEMPLATE_DB';
 
+/** The DB_* variables (functions/_shared/config.ts) that point a gateway or worker process at `database`. */
+export function databaseVariables(database: Pick<TestDatabase, 'name' | 'url'>): Record<string, string> {
+  const url = new URL(database.url);
+  return {
+    DB_HOST: url.hostname,
+    DB_PORT: url.port || '5432',
+    DB_NAME: database.name,
+    DB_USER: decodeURIComponent(url.username) || 'postgres',
+    DB_PASSWORD: decodeURIComponent(url.password),
+  };
+}
+
 export function adminConnection(): Sql {
   return postgres(testServices.postgresAdminUrl, { max: 1, prepare: false, onnotice: () => {} });
 }

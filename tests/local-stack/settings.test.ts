@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSettings } from '../../scripts/local-stack/settings.ts';
+import { loadSettings, validateSettings } from '../../scripts/local-stack/settings.ts';
 import { choosePort, ephemeralPort } from '../../scripts/local-stack/state.ts';
 import { ROOT } from './launcher-run.ts';
 
@@ -19,7 +19,8 @@ describe('launcher settings', () => {
     copyFileSync(path.join(ROOT, '.env.example'), path.join(clone, '.env.example'));
     const settings = loadSettings(clone, { PATH: '/usr/bin' });
     expect(settings.source).toMatch(/^no \.env: using the local defaults of \.env\.example/);
-    expect(settings.values.NATS_URL).toBe('nats://127.0.0.1:4222');
+    expect(settings.values.NATS_URL).toBe(''); // .env.example names no server...
+    expect(validateSettings(settings.values).NATS_URL).toBe('nats://127.0.0.1:4222'); // ...the config's default is where to look
     expect(settings.explicit.size).toBe(0);
   });
 

@@ -14,21 +14,21 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
 import { waitUntil } from '../../scripts/local-stack/processes.ts';
+import { ephemeralPort } from '../../scripts/local-stack/state.ts';
 import { testEnvironment } from '../api/helpers.ts';
 import { createTestDatabase, loadSeed, seedIds, type TestDatabase } from '../harness/database.ts';
+import { startDenoGateway } from '../harness/deno-gateway.ts';
+import { startPrivateNats, type TestNats } from '../harness/nats.ts';
 import { uniqueName } from '../harness/services.ts';
 import { loadRules, panelQueries, withGrafanaVariables } from './definitions.ts';
 import {
   fetchText,
-  freePort,
   sampleValue,
   startAndWait,
   startPostgresExporter,
-  startPrivateNats,
   startPrometheus,
   tempDir,
   type Exporter,
-  type PrivateNats,
   type PrometheusServer,
   type Started,
 } from './stack.ts';
@@ -44,14 +44,13 @@ const EMPTY_HERE: Record<string, string> = {
 /** Panels that need pg_stat_statements, which the shared server may not preload (pg_stat_statements_available says). */
 const NEEDS_PG_STAT_STATEMENTS = new Set(['Slowest statements (mean)', 'Execution time share', 'Calls']);
 
-const DENO = 'node_modules/.bin/deno';
 const LIVE_TIMEOUT_MS = 180_000;
 
 describe('observability of the running platform', () => {
   const dir = tempDir('live-stack');
   const processes: Started[] = [];
   let database: TestDatabase;
-  let nats: PrivateNats;
+  let nats: TestNats;
   let prometheus: PrometheusServer;
   let apiUrl: string;
   let natsExporterUrl: string;
@@ -62,9 +61,9 @@ describe('observability of the running platform', () => {
   const logOf = (name: string) => readFileSync(path.join(dir.path, `${name}.log`), 'utf8');
 
   beforeAll(async () => {
-    [database, nats] = await Promise.all([createTestDatabase('live'), startPrivateNats(dir.path)]);
+    [database, nats] = await Promise.all([createTestDatabase('live'), startPrivateNats()]);
     await loadSeed(database.sql);
-    const [apiPort, relayPort, consumerPort, natsExporterPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, relayPort, consumerPort, natsExporterPort] = await Promise.all(Array.from({ length: 4 }, () => ephemeralPort()));
     apiUrl = `http://127.0.0.1:${apiPort}`;
     natsExporterUrl = `http://127.0.0.1:${natsExporterPort}`;
     const environment = {
@@ -78,18 +77,23 @@ describe('observability of the running platform', () => {
       OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
     };
     const node = (entry: string) => [process.execPath, ['--import', 'tsx', entry]] as const;
-    const start = (name: string, [program, args]: readonly [string, readonly string[]], env: Record<string, string>, ready: string) =>
-      startAndWait(name, program, [...args], { env: { ...environment, ...env }, logDir: dir.path, ready, timeoutMs: 120_000 }).then((p) => {
+    const track = <T extends Started>(starting: Promise<T>) =>
+      starting.then((p) => {
         processes.push(p);
         return p;
       });
+    const start = (name: string, [program, args]: readonly [string, readonly string[]], env: Record<string, string>, ready: string) =>
+      track(startAndWait(name, program, [...args], { env: { ...environment, ...env }, logDir: dir.path, ready, timeoutMs: 120_000 }));
 
     const exporters: Promise<Started | Exporter>[] = [
-      start(
-        'api',
-        [DENO, ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'functions/api/serve-local.ts']],
-        { API_PORT: String(apiPort) },
-        `${apiUrl}/metrics`,
+      track(
+        startDenoGateway({
+          env: environment,
+          port: apiPort,
+          logFile: path.join(dir.path, 'api.log'),
+          readyPath: '/metrics',
+          timeoutMs: 120_000,
+        }),
       ),
       start(
         'outbox-relay',
@@ -109,10 +113,7 @@ describe('observability of the running platform', () => {
         { NATS_MONITORING_URL: nats.monitoringUrl, NATS_EXPORTER_PORT: String(natsExporterPort) },
         `${natsExporterUrl}/metrics`,
       ),
-      startPostgresExporter(database.url, dir.path).then((p) => {
-        processes.push(p);
-        return p;
-      }),
+      track(startPostgresExporter(database.url, dir.path)),
     ];
     const [, , , , postgresExporter] = await Promise.all(exporters);
     // Prometheus only scrapes targets it is given; it waits ~5 s before its first scrape, so start it last
@@ -129,7 +130,7 @@ describe('observability of the running platform', () => {
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
-    await nats?.stop();
+    await nats?.destroy();
     await database?.drop();
     dir.remove();
   }, 60_000);

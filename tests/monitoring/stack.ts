@@ -1,27 +1,15 @@
-// Private servers for the observability tests: a nats-server with a monitoring port, Prometheus, exporters
-// and the platform's own processes, each on free ports with its own temp directory, supervised by the local
-// stack's SupervisedProcess and stopped by the test that started them.
+// Private servers for the observability tests: Prometheus, exporters, a throwaway Postgres cluster and the
+// platform's own processes (the private nats-server is tests/harness/nats.ts), each on free ports with its own
+// temp directory, supervised by the local stack's SupervisedProcess and stopped by the test that started them.
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SupervisedProcess, httpStatus, runCaptured, waitUntil } from '../../scripts/local-stack/processes.ts';
+import { ephemeralPort } from '../../scripts/local-stack/state.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function tempDir(label: string): { path: string; remove: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), `mdao-${label}-`));
@@ -64,24 +52,6 @@ export async function startAndWait(
   return { process: child, stop: () => child.stop(5000) };
 }
 
-export interface PrivateNats extends Started {
-  url: string;
-  monitoringUrl: string;
-}
-
-/** A nats-server with JetStream and a monitoring port (the shared one on 4222 has none). */
-export async function startPrivateNats(dir: string): Promise<PrivateNats> {
-  const [port, monitoringPort] = [await freePort(), await freePort()];
-  const monitoringUrl = `http://127.0.0.1:${monitoringPort}`;
-  const started = await startAndWait(
-    'nats-server',
-    'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitoringPort), '-js', '-sd', path.join(dir, 'jetstream')],
-    { logDir: dir, ready: `${monitoringUrl}/healthz` },
-  );
-  return { ...started, url: `nats://127.0.0.1:${port}`, monitoringUrl };
-}
-
 /** The body of a GET, failing the test with the status when it is not 200. */
 export async function fetchText(url: string, timeoutMs = 5000): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -122,7 +92,7 @@ export async function startPrivatePostgres(dir: string, settings: Record<string,
   execFileSync(...as(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']), {
     stdio: 'pipe',
   });
-  const port = await freePort();
+  const port = await ephemeralPort();
   const options = { listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: 'off', ...settings };
   const [program, args] = as(path.join(binDir, 'postgres'), [
     '-D',
@@ -148,7 +118,7 @@ export async function startPostgresExporter(databaseUrl: string, dir: string): P
   // lib/pq defaults to sslmode=require; the servers here have no TLS
   const dataSource = new URL(databaseUrl);
   if (!dataSource.searchParams.has('sslmode')) dataSource.searchParams.set('sslmode', 'disable');
-  const port = await freePort();
+  const port = await ephemeralPort();
   const url = `http://127.0.0.1:${port}`;
   const started = await startAndWait(
     'postgres-exporter',
@@ -180,7 +150,7 @@ export async function startPrometheus(dir: string, targets: Record<string, strin
     rule_files: string[];
     scrape_configs: { job_name: string; static_configs?: { targets: string[]; labels?: Record<string, string> }[] }[];
   };
-  const port = await freePort();
+  const port = await ephemeralPort();
   const url = `http://127.0.0.1:${port}`;
   const jobs = committed.scrape_configs.filter((job) => job.job_name in targets);
   const missing = Object.keys(targets).filter((name) => !jobs.some((job) => job.job_name === name));

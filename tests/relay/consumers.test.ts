@@ -1,56 +1,29 @@
 // The durable consumer module and the telemetry consumer, against the shared NATS server (fresh stream and
 // prefix) and a fresh database: exactly-once effects, redelivery with delay, dead letters.
-import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { subjectFor, type EventType } from '../../functions/_shared/events/catalog.ts';
 import { DEAD_LETTER_HEADERS, EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
-import { createTestDatabase } from '../harness/database.ts';
 import { testServices } from '../harness/services.ts';
 import { connectWorkerDatabase } from '../../workers/lib/postgres.ts';
 import { DurableConsumer, type DurableConsumerOptions, type EventHandler } from '../../workers/consumers/durable-consumer.ts';
 import { countEvent, readEventCounts } from '../../workers/consumers/telemetry/telemetry.ts';
 import { channelArchived, messageCreated } from './support/events.ts';
-import {
-  connectJetStream,
-  databaseSettings,
-  deleteStreams,
-  enqueue,
-  freshStreams,
-  provision,
-  startRelay,
-  waitFor,
-  type StreamSettings,
-} from './support/relay-env.ts';
+import { useSharedNats } from './support/fixture.ts';
+import { databaseSettings, enqueue, startRelay, waitFor, type StreamSettings } from './support/relay-env.ts';
 import { readStream } from './support/stream-reader.ts';
 
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const cleanups: (() => Promise<unknown>)[] = [];
+const fixture = useSharedNats();
 
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream(testServices.natsUrl));
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
-afterAll(async () => {
-  await nc.close();
-});
-
+/** The fixture's fresh database and streams, plus a worker connection to that database. */
 async function setUp(label: string) {
-  const db = await createTestDatabase(label);
-  const streams = freshStreams();
-  await provision(jsm, streams);
+  const { db, streams } = await fixture.setUp(label);
   const sql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'consumer-test', max: 2 });
-  cleanups.push(
-    () => db.drop(),
-    () => deleteStreams(jsm, streams),
-    () => sql.end(),
-  );
+  fixture.afterTest(() => sql.end());
   return { db, streams, sql };
 }
 
@@ -63,7 +36,7 @@ async function publishEvent(streams: StreamSettings, type: EventType, payload: u
   h.set(EVENT_HEADERS.aggregateType, type.split('.')[0]!);
   h.set(EVENT_HEADERS.aggregateId, 'a-1');
   h.set(EVENT_HEADERS.occurredAt, new Date().toISOString());
-  await jetstream(nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, type), JSON.stringify(payload), { headers: h });
+  await jetstream(fixture.nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, type), JSON.stringify(payload), { headers: h });
   return id;
 }
 
@@ -74,8 +47,8 @@ async function startConsumer(
   overrides: Partial<DurableConsumerOptions> = {},
 ): Promise<DurableConsumer> {
   const consumer = new DurableConsumer({
-    nc,
-    jsm,
+    nc: fixture.nc,
+    jsm: fixture.jsm,
     sql,
     stream: streams.NATS_STREAM_EVENTS,
     subjectPrefix: streams.NATS_SUBJECT_PREFIX,
@@ -88,7 +61,7 @@ async function startConsumer(
     ...overrides,
   });
   await consumer.start();
-  cleanups.push(() => consumer.stop());
+  fixture.afterTest(() => consumer.stop());
   return consumer;
 }
 
@@ -108,11 +81,11 @@ describe('durable consumers', () => {
     await first.stop();
 
     // the durable consumer is lost and created again: it reads the whole stream a second time
-    await jsm.consumers.delete(streams.NATS_STREAM_EVENTS, 'telemetry');
+    await fixture.jsm.consumers.delete(streams.NATS_STREAM_EVENTS, 'telemetry');
     await startConsumer(streams, sql, countEvent, { hooks });
     await waitFor('every message to be seen again', () => duplicates === 17);
     expect(await readEventCounts(sql)).toEqual(expected);
-    const info = await jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry');
+    const info = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry');
     expect(info.num_pending + info.num_ack_pending).toBe(0);
   });
 
@@ -129,7 +102,10 @@ describe('durable consumers', () => {
       }
     };
     await startConsumer(streams, sql, handle);
-    await waitFor('the dead letter', async () => (await jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 1);
+    await waitFor(
+      'the dead letter',
+      async () => (await fixture.jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 1,
+    );
 
     expect(attempts).toHaveLength(3);
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(90); // nak delay 100 ms, then 200 ms
@@ -138,9 +114,9 @@ describe('durable consumers', () => {
     const processed = await sql<{ event_id: string }[]>`select event_id from public.consumer_processed_events`;
     expect(processed.map((p) => p.event_id)).toEqual([fine]);
 
-    const [dead] = await readStream(nc, `${streams.NATS_STREAM_EVENTS}_DLQ`);
+    const [dead] = await readStream(fixture.nc, `${streams.NATS_STREAM_EVENTS}_DLQ`);
     expect(dead!.subject).toBe(`${streams.NATS_SUBJECT_PREFIX}.dead_letter.telemetry.message.created`);
-    const raw = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
+    const raw = await fixture.jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
     expect(raw!.header.get(DEAD_LETTER_HEADERS.reason)).toBe('handler_failed: failed 3 times, last: the wallet is unreachable');
     expect(raw!.header.get(DEAD_LETTER_HEADERS.deliveries)).toBe('3');
     expect(raw!.header.get(EVENT_HEADERS.type)).toBe('message.created');
@@ -149,12 +125,15 @@ describe('durable consumers', () => {
   it('dead-letters at once what can never be handled: a payload off its schema, a message without an event id', async () => {
     const { streams, sql } = await setUp('consumer_invalid');
     const offSchema = await publishEvent(streams, 'message.created', { message_id: 'nope' });
-    await jetstream(nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, 'message.created'), JSON.stringify(messageCreated()));
+    await jetstream(fixture.nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, 'message.created'), JSON.stringify(messageCreated()));
     let handled = 0;
     await startConsumer(streams, sql, async () => void (handled += 1));
-    await waitFor('both dead letters', async () => (await jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 2);
-    const first = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
-    const second = await jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 2 });
+    await waitFor(
+      'both dead letters',
+      async () => (await fixture.jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages === 2,
+    );
+    const first = await fixture.jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
+    const second = await fixture.jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 2 });
     expect(first!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^payload_schema: the message.created payload does not match its schema/);
     expect(first!.header.get(EVENT_HEADERS.id)).toBe(`telemetry:${offSchema}`);
     expect(second!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^missing_event_id/);
@@ -165,7 +144,7 @@ describe('durable consumers', () => {
   it('end to end: outbox → relay → stream → the telemetry consumer process, which stops cleanly on SIGTERM', async () => {
     const { db, streams, sql } = await setUp('consumer_e2e');
     const relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams);
-    cleanups.push(() => relay.stop());
+    fixture.afterTest(() => relay.stop());
     for (let n = 0; n < 4; n += 1) await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n}`, payload: messageCreated() });
     await enqueue(db.sql, { type: 'channel.archived', aggregateId: 'c-1', payload: channelArchived() });
 
@@ -188,7 +167,7 @@ describe('durable consumers', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => consumer.once('exit', resolve));
-    cleanups.push(async () => consumer.kill('SIGKILL'));
+    fixture.afterTest(async () => consumer.kill('SIGKILL'));
     await waitFor(
       'the counts',
       async () =>
@@ -201,7 +180,7 @@ describe('durable consumers', () => {
     );
     consumer.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const info = await jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry-e2e');
+    const info = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry-e2e');
     expect(info.num_pending + info.num_ack_pending).toBe(0);
   });
 });

@@ -4,8 +4,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { startPrivateNats, type TestNats } from '../harness/nats.ts';
 import { messageCreated } from './support/events.ts';
-import { startPrivateNats, type PrivateNats } from './support/private-nats.ts';
 import {
   backlog,
   connectJetStream,
@@ -25,7 +25,7 @@ const AGGREGATES = 24;
 const PRODUCE_FOR_MS = 7000;
 
 let db: TestDatabase;
-let nats: PrivateNats;
+let nats: TestNats;
 
 beforeAll(async () => {
   db = await createTestDatabase('relay_crash');

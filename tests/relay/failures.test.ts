@@ -2,8 +2,8 @@
 // its Postgres connections being cut, and SIGTERM in the middle of a drain.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { startPrivateNats } from '../harness/nats.ts';
 import { testServices } from '../harness/services.ts';
-import { startPrivateNats } from './support/private-nats.ts';
 import {
   backlog,
   connectJetStream,

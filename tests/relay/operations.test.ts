@@ -1,22 +1,19 @@
 // Operating the outbox: retention, replay, requeueing dead letters and the status command.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../harness/database.ts';
 import { testServices } from '../harness/services.ts';
 import { connectWorkerDatabase } from '../../workers/lib/postgres.ts';
 import { replayRange, requeueDeadLetters } from '../../workers/outbox-relay/replay.ts';
 import { pruneProcessedEvents } from '../../workers/outbox-relay/retention.ts';
 import { messageCreated } from './support/events.ts';
+import { useSharedNats } from './support/fixture.ts';
 import {
   backlog,
-  connectJetStream,
   databaseSettings,
   deleteStreams,
   enqueue,
-  freshStreams,
   provision,
   startRelay,
   waitFor,
@@ -25,30 +22,7 @@ import {
 import { readStream } from './support/stream-reader.ts';
 
 const run = promisify(execFile);
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream(testServices.natsUrl));
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
-afterAll(async () => {
-  await nc.close();
-});
-
-async function setUp(label: string): Promise<{ db: TestDatabase; streams: StreamSettings }> {
-  const db = await createTestDatabase(label);
-  const streams = freshStreams();
-  await provision(jsm, streams);
-  cleanups.push(
-    () => db.drop(),
-    () => deleteStreams(jsm, streams),
-  );
-  return { db, streams };
-}
+const fixture = useSharedNats();
 
 function cliEnvironment(db: TestDatabase, streams: StreamSettings): NodeJS.ProcessEnv {
   const s = databaseSettings(db.url);
@@ -78,7 +52,7 @@ async function outboxCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code
 
 describe('outbox operations', () => {
   it('retention deletes published rows past the window in small batches, and keeps the rest', async () => {
-    const { db } = await setUp('relay_retention');
+    const { db } = await fixture.setUp('relay_retention');
     await db.sql`
       insert into public.outbox_events (aggregate_type, aggregate_id, event_type, payload, processed, processed_at)
       select 'message', 'm-' || g, 'message.created', '{}', true, now() - interval '10 days'
@@ -92,7 +66,7 @@ describe('outbox operations', () => {
       values ('message', 'dead', 'message.created', '{}', now() - interval '30 days', 5, 'payload_schema: test')`;
 
     const sql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'retention-test', max: 1 });
-    cleanups.push(() => sql.end());
+    fixture.afterTest(() => sql.end());
     const statements: number[] = [];
     const deleted = await pruneProcessedEvents(sql, {
       olderThanHours: 24 * 7,
@@ -107,20 +81,20 @@ describe('outbox operations', () => {
   });
 
   it('replay republishes a range: deduplicated within the window, published again once the stream lost it', async () => {
-    const { db, streams } = await setUp('relay_replay');
+    const { db, streams } = await fixture.setUp('relay_replay');
     const early = await enqueue(db.sql, { type: 'message.created', aggregateId: 'old', payload: messageCreated() });
     await db.sql`update public.outbox_events set created_at = now() - interval '3 hours' where id = ${early}`;
     const recent: string[] = [];
     for (let n = 0; n < 5; n += 1)
       recent.push(await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n % 2}`, payload: messageCreated() }));
     const relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams);
-    cleanups.push(() => relay.stop());
+    fixture.afterTest(() => relay.stop());
     await waitFor('the outbox to drain', async () => (await backlog(db.sql)) === 0);
-    const streamLength = async () => (await jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages;
+    const streamLength = async () => (await fixture.jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages;
     expect(await streamLength()).toBe(6);
 
     const sql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'replay-test', max: 1 });
-    cleanups.push(() => sql.end());
+    fixture.afterTest(() => sql.end());
     const since = new Date(Date.now() - 3_600_000);
     expect(await replayRange(sql, { since }, { dryRun: true })).toBe(5);
     expect(await replayRange(sql, { since })).toBe(5);
@@ -128,19 +102,19 @@ describe('outbox operations', () => {
     expect(await streamLength()).toBe(6); // within the duplicate window: the stream dropped them
 
     // the stream is lost and created again (a purge would keep its memory of recent ids and drop the replay)
-    await deleteStreams(jsm, streams);
-    await provision(jsm, streams);
+    await deleteStreams(fixture.jsm, streams);
+    await provision(fixture.jsm, streams);
     expect(await replayRange(sql, { since })).toBe(5);
     await waitFor('the replayed events to be published again', async () => (await backlog(db.sql)) === 0);
-    const stored = await readStream(nc, streams.NATS_STREAM_EVENTS);
+    const stored = await readStream(fixture.nc, streams.NATS_STREAM_EVENTS);
     expect(stored.map((e) => e.id)).toEqual(recent); // the 3-hour-old event is outside the range
   });
 
   it('requeues a dead letter so the relay publishes it once its cause is fixed', async () => {
-    const { db, streams } = await setUp('relay_requeue');
+    const { db, streams } = await fixture.setUp('relay_requeue');
     const id = await enqueue(db.sql, { type: 'message.created', aggregateId: 'm', payload: { message_id: 'broken' } });
     const relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams, { maxAttempts: 1 });
-    cleanups.push(() => relay.stop());
+    fixture.afterTest(() => relay.stop());
     await waitFor(
       'the event to be dead-lettered',
       async () => (await db.sql`select 1 from public.outbox_dead_letters where id = ${id}`).length === 1,
@@ -148,23 +122,23 @@ describe('outbox operations', () => {
 
     await db.sql`update public.outbox_events set payload = ${db.sql.json(messageCreated())} where id = ${id}`;
     const sql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'requeue-test', max: 1 });
-    cleanups.push(() => sql.end());
+    fixture.afterTest(() => sql.end());
     expect(await requeueDeadLetters(sql, [id])).toBe(1);
     await waitFor(
       'the event to be published',
       async () => (await db.sql`select 1 from public.outbox_events where id = ${id} and processed`).length === 1,
     );
-    const stored = await readStream(nc, streams.NATS_STREAM_EVENTS);
+    const stored = await readStream(fixture.nc, streams.NATS_STREAM_EVENTS);
     expect(stored.map((e) => e.id)).toEqual([id]);
   });
 
   it('status prints the backlog, the oldest event, dead letters, lanes and each stream and consumer', async () => {
-    const { db, streams } = await setUp('relay_status');
+    const { db, streams } = await fixture.setUp('relay_status');
     for (let n = 0; n < 3; n += 1) await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n}`, payload: messageCreated() });
     await db.sql`
       insert into public.outbox_events (aggregate_type, aggregate_id, event_type, payload, dead_lettered_at, attempts, last_error)
       values ('message', 'dead', 'message.created', '{}', now(), 5, 'payload_too_large: 1.1 MB')`;
-    await jsm.consumers.add(streams.NATS_STREAM_EVENTS, { durable_name: 'status-probe', ack_policy: 'explicit' as never });
+    await fixture.jsm.consumers.add(streams.NATS_STREAM_EVENTS, { durable_name: 'status-probe', ack_policy: 'explicit' as never });
 
     const env = cliEnvironment(db, streams);
     const text = await outboxCli(['status'], env);
@@ -189,7 +163,7 @@ describe('outbox operations', () => {
   });
 
   it('refuses bad command lines with a sentence saying what to type instead', async () => {
-    const { db, streams } = await setUp('relay_cli');
+    const { db, streams } = await fixture.setUp('relay_cli');
     const env = cliEnvironment(db, streams);
     const noSince = await outboxCli(['replay'], env);
     expect(noSince).toMatchObject({ code: 2 });

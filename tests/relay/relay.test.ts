@@ -1,51 +1,15 @@
 // The outbox relay against the real Postgres and the shared NATS server (fresh database, stream and subject
 // prefix per test): what reaches the stream, in which order, and what happens to events that cannot.
-import type { JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamDefinitions } from '../../functions/_shared/events/streams.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import type { TestDatabase } from '../harness/database.ts';
 import { testServices } from '../harness/services.ts';
 import { channelArchived, messageCreated } from './support/events.ts';
-import {
-  backlog,
-  connectJetStream,
-  databaseSettings,
-  deleteStreams,
-  enqueue,
-  freshStreams,
-  provision,
-  startRelay,
-  waitFor,
-  type InProcessRelay,
-  type StreamSettings,
-} from './support/relay-env.ts';
+import { useSharedNats } from './support/fixture.ts';
+import { backlog, databaseSettings, enqueue, startRelay, waitFor, type InProcessRelay, type StreamSettings } from './support/relay-env.ts';
 import { readStream } from './support/stream-reader.ts';
 
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream(testServices.natsUrl));
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
-afterAll(async () => {
-  await nc.close();
-});
-
-async function setUp(label: string): Promise<{ db: TestDatabase; streams: StreamSettings }> {
-  const db = await createTestDatabase(label);
-  const streams = freshStreams();
-  await provision(jsm, streams);
-  cleanups.push(
-    () => db.drop(),
-    () => deleteStreams(jsm, streams),
-  );
-  return { db, streams };
-}
+const fixture = useSharedNats();
 
 async function relayFor(
   db: TestDatabase,
@@ -53,13 +17,13 @@ async function relayFor(
   overrides: Parameters<typeof startRelay>[3] = {},
 ): Promise<InProcessRelay> {
   const relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams, overrides);
-  cleanups.push(() => relay.stop());
+  fixture.afterTest(() => relay.stop());
   return relay;
 }
 
 describe('outbox relay', () => {
   it('publishes every event once, with its id, type, correlation id and payload, and marks it processed', async () => {
-    const { db, streams } = await setUp('relay_basic');
+    const { db, streams } = await fixture.setUp('relay_basic');
     const payloads = Array.from({ length: 30 }, messageCreated);
     const ids: string[] = [];
     for (const [n, payload] of payloads.entries()) {
@@ -68,7 +32,7 @@ describe('outbox relay', () => {
     await relayFor(db, streams);
     await waitFor('the outbox to drain', async () => (await backlog(db.sql)) === 0);
 
-    const stored = await readStream(nc, streams.NATS_STREAM_EVENTS);
+    const stored = await readStream(fixture.nc, streams.NATS_STREAM_EVENTS);
     expect(stored.map((e) => e.id)).toEqual(ids); // one producer, so commit order = insertion order
     expect(stored[7]).toMatchObject({
       subject: `${streams.NATS_SUBJECT_PREFIX}.message.created`,
@@ -82,21 +46,21 @@ describe('outbox relay', () => {
   });
 
   it('wakes on NOTIFY instead of waiting for the next poll', async () => {
-    const { db, streams } = await setUp('relay_notify');
+    const { db, streams } = await fixture.setUp('relay_notify');
     await relayFor(db, streams, { pollIntervalMs: 60_000 });
     const started = Date.now();
     await enqueue(db.sql, { type: 'message.created', aggregateId: 'm-1', payload: messageCreated() });
     await waitFor('the event to be published', async () => (await backlog(db.sql)) === 0, 5000, 10);
     // with a one-minute poll, only the notification can have woken it this fast
     expect(Date.now() - started).toBeLessThan(5000);
-    expect((await jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages).toBe(1);
+    expect((await fixture.jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages).toBe(1);
   });
 
   it('dead-letters poison events after their attempts while every other event flows, in order', async () => {
-    const { db, streams } = await setUp('relay_poison');
+    const { db, streams } = await fixture.setUp('relay_poison');
     // a stream left behind by an older catalog: it no longer takes channel.archived
     const [eventStream] = streamDefinitions(streams);
-    await jsm.streams.update(eventStream!.name, {
+    await fixture.jsm.streams.update(eventStream!.name, {
       subjects: eventStream!.subjects.filter((s) => !s.endsWith('.channel.archived')),
     });
     const good: string[] = [];
@@ -139,7 +103,7 @@ describe('outbox relay', () => {
     expect(reasonOf(noStream)).toBe('no_stream');
     expect(deadLetters.every((d) => d.attempts === 3)).toBe(true);
 
-    const stored = await readStream(nc, streams.NATS_STREAM_EVENTS);
+    const stored = await readStream(fixture.nc, streams.NATS_STREAM_EVENTS);
     expect(stored.map((e) => e.id).sort()).toEqual([...good, afterTooLarge].sort());
     const [afterRow] = await db.sql<{ processed_at: Date; dead: Date }[]>`
       select (select processed_at from public.outbox_events where id = ${afterTooLarge}) as processed_at,
@@ -148,7 +112,7 @@ describe('outbox relay', () => {
   });
 
   it('lets two relays share the lanes without publishing anything twice or reordering an aggregate', async () => {
-    const { db, streams } = await setUp('relay_two');
+    const { db, streams } = await fixture.setUp('relay_two');
     let duplicates = 0;
     const hooks = { eventPublished: (e: { duplicate: boolean }) => void (e.duplicate && (duplicates += 1)) };
     const first = await relayFor(db, streams, { hooks });
@@ -172,7 +136,7 @@ describe('outbox relay', () => {
     await Promise.all([0, 1, 2, 3].map(produce));
     await waitFor('the outbox to drain', async () => (await backlog(db.sql)) === 0);
 
-    const stored = await readStream(nc, streams.NATS_STREAM_EVENTS);
+    const stored = await readStream(fixture.nc, streams.NATS_STREAM_EVENTS);
     expect(stored).toHaveLength(200);
     expect(new Set(stored.map((e) => e.id)).size).toBe(200);
     expect(duplicates).toBe(0);
@@ -182,7 +146,7 @@ describe('outbox relay', () => {
   });
 
   it('takes over the lanes of a relay that stops', async () => {
-    const { db, streams } = await setUp('relay_takeover');
+    const { db, streams } = await fixture.setUp('relay_takeover');
     const first = await relayFor(db, streams);
     const second = await relayFor(db, streams);
     await waitFor('the lanes to be shared', () => first.relay.lanes.length === 8 && second.relay.lanes.length === 8, 10_000);
@@ -190,6 +154,6 @@ describe('outbox relay', () => {
     await waitFor('the survivor to hold every lane', () => second.relay.lanes.length === 16, 10_000);
     for (let n = 0; n < 20; n += 1) await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n}`, payload: messageCreated() });
     await waitFor('the outbox to drain', async () => (await backlog(db.sql)) === 0);
-    expect((await jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages).toBe(20);
+    expect((await fixture.jsm.streams.info(streams.NATS_STREAM_EVENTS)).state.messages).toBe(20);
   });
 });

@@ -51,6 +51,7 @@ describe('the bundle scanner', () => {
         `const k=${JSON.stringify(serviceRoleKey)};`,
         'const pem="-----BEGIN PRIVATE KEY-----\\nMIIE";',
         'const db="postgresql://postgres:hunter2hunter2@db.example.com:5432/postgres";',
+        'const cache="redis://:hunter3hunter3@cache.example.com:6379";',
         `const w="0x${'ab12'.repeat(16)}";`,
         'const s="sb_secret_0123456789abcdefghijklmnop";',
         `const j="${canaries.JWT_SECRET}";`,
@@ -62,6 +63,7 @@ describe('the bundle scanner', () => {
       [
         'JWT that is not a Supabase anon key',
         'Supabase secret key',
+        'credentials in a connection URL',
         'credentials in a connection URL',
         'hex private key (32 bytes)',
         'private key (PEM)',

@@ -2,7 +2,6 @@
 // reaches the members of its team and nobody else, a new member starts receiving their new team's events,
 // the stream ends when the access token expires, and every refusal has the error shape.
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAccessToken } from '../../functions/_shared/auth.ts';
@@ -11,10 +10,10 @@ import { EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
 import type { LiveHub } from '../../functions/api/live-hub.ts';
 import { readEvents } from '../../web/shared/live.ts';
 import { seedIds } from '../harness/database.ts';
+import { startPrivateNats } from '../harness/nats.ts';
 import { testServices, uniqueName } from '../harness/services.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, TEST_JWT_SECRET, type Session, type TestGateway } from '../api/helpers.ts';
 import { waitUntil } from '../../scripts/local-stack/processes.ts';
-import { ephemeralPort, isPortFree } from '../../scripts/local-stack/state.ts';
 import { testLiveHub } from './live-hub-helper.ts';
 
 let gateway: TestGateway;
@@ -205,24 +204,19 @@ describe('GET /api/live', () => {
 
 describe('GET /api/live when NATS goes away', () => {
   it('ends open streams (so clients reconnect and refetch) and serves new ones once NATS is back', async () => {
-    const port = await ephemeralPort();
-    const startNats = () => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    let server: ChildProcess = startNats();
-    const flaky = testLiveHub(uniqueName('mdao_flaky'), `nats://127.0.0.1:${port}`);
+    const server = await startPrivateNats();
+    const flaky = testLiveHub(uniqueName('mdao_flaky'), server.url);
     const flakyGateway = await startTestGateway('api_live_flaky', { app: { live: flaky } });
     try {
       const session = await devLogin(flakyGateway.app, 'alice@demo.local');
-      await waitUntil('the private nats-server to listen', async () => !(await isPortFree(port)), { timeoutMs: 10_000 });
       const before = await openLive(session.token, flakyGateway);
       expect(before.status).toBe(200);
-      const stopped = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGKILL');
-      await stopped;
+      await server.kill();
       const started = Date.now();
       await before.ended;
       expect(Date.now() - started).toBeLessThan(5000);
 
-      server = startNats();
+      await server.start();
       await waitUntil(
         'a new live stream after NATS is back',
         async () => {
@@ -233,7 +227,7 @@ describe('GET /api/live when NATS goes away', () => {
         { timeoutMs: 20_000, intervalMs: 500 },
       );
     } finally {
-      server.kill('SIGKILL');
+      await server.destroy();
       await flaky.close();
       await flakyGateway.close();
     }

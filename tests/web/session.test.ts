@@ -9,7 +9,13 @@ import { createSessionStore } from '../../web/shared/session.ts';
 const SUPABASE_URL = 'https://abcdefghijklmnopqrst.supabase.co';
 const ANON_KEY = 'public-anon-key-for-the-test';
 const JWT_SECRET = 'test-only-jwt-secret-0123456789abcdefghijklmnop';
-const settings = { JWT_SECRET, JWT_AUDIENCE: 'authenticated', JWT_ISSUER: `${SUPABASE_URL}/auth/v1`, SUPABASE_JWKS_URL: undefined };
+const settings = {
+  JWT_SECRET,
+  JWT_AUDIENCE: 'authenticated',
+  JWT_ISSUER: `${SUPABASE_URL}/auth/v1`,
+  AUTH_JWKS_URL: undefined,
+  SUPABASE_URL: undefined,
+};
 
 // supabase-js builds a realtime client up front; Node 20 has no WebSocket and the sign-in never uses one
 class UnusedWebSocket {}

@@ -1,12 +1,10 @@
 // Postgres connections of a Node worker, from the platform config. Workers need what request handlers do
 // not: a session that lives as long as the process (advisory locks and LISTEN belong to a session), so the
-// options differ from functions/_shared/db.ts; the settings they read are the same.
+// pooling options differ from functions/_shared/db.ts; where and how to connect comes from there.
 import postgres from 'postgres';
-import type { Config } from '../../functions/_shared/config.ts';
+import { baseConnectionOptions, type DatabaseSettings } from '../../functions/_shared/db.ts';
 
 export type Sql = postgres.Sql;
-
-type DatabaseSettings = Pick<Config, 'DB_HOST' | 'DB_PORT' | 'DB_NAME' | 'DB_USER' | 'DB_PASSWORD' | 'DB_SSLMODE' | 'DB_POOL_MAX'>;
 
 export interface WorkerDatabaseOptions {
   /** Shown in pg_stat_activity; the relay also counts its peers by it. */
@@ -33,17 +31,10 @@ export interface WorkerDatabaseOptions {
 export function connectWorkerDatabase(settings: DatabaseSettings, options: WorkerDatabaseOptions): Sql {
   // onnotify is what postgres.js' own listen() uses; its typings leave it out
   const connectionOptions: postgres.Options<Record<string, never>> & { onnotify?: WorkerDatabaseOptions['onNotify'] } = {
-    host: settings.DB_HOST,
-    port: settings.DB_PORT,
-    database: settings.DB_NAME,
-    username: settings.DB_USER,
-    password: settings.DB_PASSWORD,
-    ssl: settings.DB_SSLMODE === 'disable' ? false : settings.DB_SSLMODE,
+    ...baseConnectionOptions(settings),
     max: options.session ? 1 : (options.max ?? settings.DB_POOL_MAX),
     prepare: options.prepare ?? false,
-    connect_timeout: 10,
     ...(options.session ? { max_lifetime: null } : { idle_timeout: 60 }),
-    onnotice: () => {},
     onnotify: options.onNotify,
     connection: {
       application_name: options.applicationName,

@@ -1,29 +1,29 @@
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ephemeralPort } from '../../scripts/local-stack/state.ts';
+import { startPrivateNats, type TestNats } from '../../tests/harness/nats.ts';
 import { uniqueName } from '../../tests/harness/services.ts';
-import { fetchText, freePort, sampleValue, startPrivateNats, tempDir, type PrivateNats } from '../../tests/monitoring/stack.ts';
+import { fetchText, sampleValue } from '../../tests/monitoring/stack.ts';
 import type { MetricsServer } from '../lib/metrics-server.ts';
 import { startNatsExporter } from './exporter.ts';
 
 describe('NATS JetStream exporter', () => {
-  const dir = tempDir('nats-exporter');
-  let nats: PrivateNats;
+  let nats: TestNats;
   let nc: NatsConnection;
   let exporter: MetricsServer;
   const stream = uniqueName('EXPORTER').toUpperCase();
   const prefix = uniqueName('exp');
 
   beforeAll(async () => {
-    nats = await startPrivateNats(dir.path);
+    nats = await startPrivateNats();
     nc = await connect({ servers: nats.url });
     exporter = await startNatsExporter({ monitoringUrl: nats.monitoringUrl, port: 0 });
   });
   afterAll(async () => {
     await exporter?.close();
     await nc?.close();
-    await nats?.stop();
-    dir.remove();
+    await nats?.destroy();
   });
 
   it('exports pending, ack pending and redelivered messages per stream and consumer', async () => {
@@ -73,7 +73,7 @@ describe('NATS JetStream exporter', () => {
   });
 
   it('still answers when the monitoring endpoint is down, with up 0 and no stale series', async () => {
-    const nowhere = await startNatsExporter({ monitoringUrl: `http://127.0.0.1:${await freePort()}`, port: 0 });
+    const nowhere = await startNatsExporter({ monitoringUrl: `http://127.0.0.1:${await ephemeralPort()}`, port: 0 });
     try {
       const scrape = await fetchText(`${nowhere.url}/metrics`);
       expect(sampleValue(scrape, 'microdao_nats_monitoring_up')).toBe(0);

@@ -34,6 +34,24 @@ export interface ClaimCandidate {
   aggregateId: string;
 }
 
+/** An OutboxRow's columns, from `public.outbox_events e`. */
+const outboxRowColumns = (sql: Sql) => sql`
+  e.id, e.seq::text as seq, e.lane, e.aggregate_type as "aggregateType", e.aggregate_id as "aggregateId",
+  e.event_type as "eventType", e.event_version as "eventVersion", e.payload::text as payload,
+  e.correlation_id as "correlationId",
+  to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt", e.attempts`;
+
+/** Events `e` of the given lanes that may be published now: not done, and no event of their aggregate up to
+    them waits out a retry backoff. */
+const publishableInLanes = (sql: Sql, lanes: readonly number[]) => sql`
+  e.lane = any(${`{${lanes.join(',')}}`}::smallint[])
+  and not e.processed and e.dead_lettered_at is null
+  and not exists (
+    select 1 from public.outbox_events w
+    where w.aggregate_type = e.aggregate_type and w.aggregate_id = e.aggregate_id and w.seq <= e.seq
+      and not w.processed and w.dead_lettered_at is null and w.next_attempt_at > now()
+  )`;
+
 /**
  * The oldest publishable events of the given lanes, in seq order (= commit order within an aggregate, see
  * migration 20261127000300), without payloads. Skipped: every event of an aggregate from the first one
@@ -45,13 +63,7 @@ export function findClaimCandidates(sql: Sql, lanes: readonly number[], limit: n
   return sql<ClaimCandidate[]>`
     select e.id, e.lane, e.aggregate_type as "aggregateType", e.aggregate_id as "aggregateId"
     from public.outbox_events e
-    where e.lane = any(${`{${lanes.join(',')}}`}::smallint[])
-      and not e.processed and e.dead_lettered_at is null
-      and not exists (
-        select 1 from public.outbox_events w
-        where w.aggregate_type = e.aggregate_type and w.aggregate_id = e.aggregate_id and w.seq <= e.seq
-          and not w.processed and w.dead_lettered_at is null and w.next_attempt_at > now()
-      )
+    where ${publishableInLanes(sql, lanes)}
     order by e.seq
     limit ${limit}`;
 }
@@ -60,18 +72,9 @@ export function findClaimCandidates(sql: Sql, lanes: readonly number[], limit: n
     rows the caller has to skip are then few, so sending them again costs less than a second query). */
 export function findClaimRows(sql: Sql, lanes: readonly number[], limit: number): Promise<OutboxRow[]> {
   return sql<OutboxRow[]>`
-    select e.id, e.seq::text as seq, e.lane, e.aggregate_type as "aggregateType", e.aggregate_id as "aggregateId",
-      e.event_type as "eventType", e.event_version as "eventVersion", e.payload::text as payload,
-      e.correlation_id as "correlationId",
-      to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt", e.attempts
+    select ${outboxRowColumns(sql)}
     from public.outbox_events e
-    where e.lane = any(${`{${lanes.join(',')}}`}::smallint[])
-      and not e.processed and e.dead_lettered_at is null
-      and not exists (
-        select 1 from public.outbox_events w
-        where w.aggregate_type = e.aggregate_type and w.aggregate_id = e.aggregate_id and w.seq <= e.seq
-          and not w.processed and w.dead_lettered_at is null and w.next_attempt_at > now()
-      )
+    where ${publishableInLanes(sql, lanes)}
     order by e.seq
     limit ${limit}`;
 }
@@ -79,10 +82,7 @@ export function findClaimRows(sql: Sql, lanes: readonly number[], limit: number)
 /** The chosen events with their payloads, in seq order; any published meanwhile drop out. */
 export function loadEvents(sql: Sql, ids: readonly string[]): Promise<OutboxRow[]> {
   return sql<OutboxRow[]>`
-    select e.id, e.seq::text as seq, e.lane, e.aggregate_type as "aggregateType", e.aggregate_id as "aggregateId",
-      e.event_type as "eventType", e.event_version as "eventVersion", e.payload::text as payload,
-      e.correlation_id as "correlationId",
-      to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "createdAt", e.attempts
+    select ${outboxRowColumns(sql)}
     from public.outbox_events e
     where e.id = any(${`{${ids.join(',')}}`}::uuid[]) and not e.processed and e.dead_lettered_at is null
     order by e.seq`;

@@ -1,11 +1,13 @@
 // SQL of the admin console. Operators look across teams, so these run as service_role (explicitly, and only
 // behind the platform-admin check of routes/admin.ts), never as the signed-in user.
-import type { Sql, Tx } from '../../_shared/db.ts';
+import { DEFAULT_TRANSACTION_LIMITS, type Sql, type TransactionLimits, type Tx } from '../../_shared/db.ts';
 
-/** Runs `work` in one transaction as service_role: RLS-exempt reads of the outbox and the audit log. */
-export async function withServiceRole<T>(sql: Sql, work: (tx: Tx) => Promise<T>): Promise<T> {
+/** Runs `work` in one transaction as service_role: RLS-exempt reads of the outbox and the audit log, within the timeouts. */
+export async function withServiceRole<T>(sql: Sql, work: (tx: Tx) => Promise<T>, limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS): Promise<T> {
   return (await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`;
+    await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true),
+      set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
+      set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`;
     return work(tx);
   })) as T;
 }

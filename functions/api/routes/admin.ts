@@ -5,6 +5,7 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { streamDefinitions } from '../../_shared/events/streams.ts';
+import { transactionLimits } from '../../_shared/db.ts';
 import { forbidden } from '../../_shared/errors.ts';
 import { readOutboxStatus, readStreamStatus, type OutboxStatus, type StreamStatus } from '../../_shared/outbox-status.ts';
 import type { UserEnv } from '../context.ts';
@@ -33,7 +34,7 @@ function adminRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>
     ...route,
     security: [{ bearerAuth: [] }],
     middleware: [requireUser, requirePlatformAdmin] as const,
-    responses: { ...route.responses, ...errorResponses(401, 403) },
+    responses: { ...route.responses, ...errorResponses(401, 403, 429) },
   });
 }
 
@@ -175,7 +176,7 @@ export const adminRoutes = createRouter()
       deps.readiness(),
       withTimeout(
         'the outbox query',
-        withServiceRole(deps.sql, (tx) => readOutboxStatus(tx)),
+        withServiceRole(deps.sql, (tx) => readOutboxStatus(tx), transactionLimits(deps.config)),
       ),
       withTimeout(
         'JetStream',
@@ -241,6 +242,10 @@ export const adminRoutes = createRouter()
   })
   .openapi(audit, async (c) => {
     const { limit, before_id: beforeId } = c.req.valid('query');
-    const items = await withServiceRole(c.var.deps.sql, (tx) => listRecentAudit(tx, { beforeId: beforeId ?? null, limit }));
+    const items = await withServiceRole(
+      c.var.deps.sql,
+      (tx) => listRecentAudit(tx, { beforeId: beforeId ?? null, limit }),
+      transactionLimits(c.var.deps.config),
+    );
     return c.json({ items, next_before_id: items.length === limit ? items[items.length - 1]!.id : null }, 200);
   });

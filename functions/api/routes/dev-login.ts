@@ -30,7 +30,7 @@ const devLogin = createRoute({
   tags: ['auth'],
   summary: 'Local/test only: sign in as any email without a password',
   request: { body: jsonBody(DevLoginBody, 'Who to sign in as') },
-  responses: { 200: jsonResponse(Session, 'A session, shaped like Supabase Auth’s'), ...errorResponses(400, 413, 415) },
+  responses: { 200: jsonResponse(Session, 'A session, shaped like Supabase Auth’s'), ...errorResponses(400, 413, 415, 429) },
 });
 
 interface AccountRow {

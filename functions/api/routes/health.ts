@@ -1,10 +1,15 @@
 // Liveness (/api/health: the process answers, no dependencies touched) and readiness (/api/ready: Postgres,
-// the schema version, NATS and Redis), for the smoke tests, the local launcher and monitors.
+// the schema version, NATS and Redis), for the smoke tests, the local launcher and monitors. Both are public,
+// so readiness names each check with ok and a short reason only; addresses and error texts go to the log (and
+// to the platform admins' status page).
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorBody } from '../../_shared/errors.ts';
 import { createRouter, ErrorSchema, jsonResponse } from '../openapi.ts';
+import type { ReadinessReport } from '../readiness.ts';
 
-const Check = z.object({ ok: z.boolean(), detail: z.string(), duration_ms: z.number() }).openapi('ReadinessCheck');
+const Check = z
+  .object({ ok: z.boolean(), reason: z.string().openapi({ example: 'unreachable' }), duration_ms: z.number() })
+  .openapi('ReadinessCheck');
 const Checks = z.object({ database: Check, migrations: Check, nats: Check, redis: Check });
 
 const health = createRoute({
@@ -34,10 +39,18 @@ export const healthRoutes = createRouter()
   )
   .openapi(ready, async (c) => {
     const report = await c.var.deps.readiness();
-    if (report.ready) return c.json({ status: 'ready' as const, checks: report.checks }, 200);
-    const failing = Object.entries(report.checks)
+    const checks = publicChecks(report);
+    if (report.ready) return c.json({ status: 'ready' as const, checks }, 200);
+    const failing = Object.entries(checks)
       .filter(([, check]) => !check.ok)
-      .map(([name, check]) => `${name}: ${check.detail}`);
+      .map(([name, check]) => `${name}: ${check.reason}`);
     c.set('errorCode', 'not_ready');
-    return c.json({ ...errorBody('not_ready', `Not ready — ${failing.join('; ')}.`, c.var.requestId), checks: report.checks }, 503);
+    return c.json({ ...errorBody('not_ready', `Not ready — ${failing.join('; ')}.`, c.var.requestId), checks }, 503);
   });
+
+/** The report without the details (hosts, ports, versions, error texts) an anonymous caller must not see. */
+function publicChecks(report: ReadinessReport): z.infer<typeof Checks> {
+  const { database, migrations, nats, redis } = report.checks;
+  const visible = ({ ok, reason, duration_ms }: z.infer<typeof Check>) => ({ ok, reason, duration_ms });
+  return { database: visible(database), migrations: visible(migrations), nats: visible(nats), redis: visible(redis) };
+}

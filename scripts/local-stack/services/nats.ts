@@ -93,6 +93,13 @@ export class PrivateNats {
     const pid = this.runningPid();
     if (pid) await stopPid(pid);
   }
+
+  /** SIGKILL, no goodbye to its clients: what a crash looks like to them (tests take NATS away like this). */
+  async kill(): Promise<void> {
+    if (!this.process) return;
+    this.process.kill();
+    await this.process.exited;
+  }
 }
 
 /** Starts the machine's own NATS (JetStream on 4222) the way Debian's package would. */

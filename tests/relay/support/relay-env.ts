@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { DatabaseSettings } from '../../../functions/_shared/db.ts';
 import { streamDefinitions } from '../../../functions/_shared/events/streams.ts';
 import { createLogger, type LogRecord } from '../../../functions/_shared/log.ts';
 import { uniqueName } from '../../harness/services.ts';
@@ -12,16 +13,6 @@ import { ensureStreams } from '../../../workers/lib/streams.ts';
 import type { RelayHooks } from '../../../workers/outbox-relay/hooks.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../../../workers/outbox-relay/relay.ts';
 import type { Sql } from '../../harness/database.ts';
-
-export interface DatabaseSettings {
-  DB_HOST: string;
-  DB_PORT: number;
-  DB_NAME: string;
-  DB_USER: string;
-  DB_PASSWORD: string | undefined;
-  DB_SSLMODE: 'disable';
-  DB_POOL_MAX: number;
-}
 
 export function databaseSettings(url: string): DatabaseSettings {
   const parsed = new URL(url);

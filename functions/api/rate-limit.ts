@@ -1,0 +1,131 @@
+// The gateway's rate limits (functions/_shared/rate-limit.ts) applied to requests. Whom a request counts for:
+// the user of a valid bearer token, else the client address — so unauthenticated routes (dev login, the OpenAPI
+// document, unknown paths) and requests with a bad token (401s, which token guessing produces) are limited per
+// address. Every counted request also counts against the global limit. /api/health and /api/ready are not
+// limited: probes must never be throttled into looking down, and neither costs more than the check would
+// (readiness is cached). The answers carry RateLimit-* headers; a refusal is a 429 with Retry-After.
+import type { Context, MiddlewareHandler } from 'hono';
+import { bearerToken } from '../_shared/auth.ts';
+import type { RateLimiter, RateLimitVerdict } from '../_shared/rate-limit.ts';
+import { errorResponse, type GatewayEnv } from './context.ts';
+
+const UNLIMITED_PATHS = new Set(['/api/health', '/api/ready']);
+/** At most one "store unavailable" warning per this interval: an outage must not flood the log. */
+const WARNING_INTERVAL_MS = 30_000;
+
+/** The headers the platform's proxy sets, most trustworthy first (see clientAddress). */
+const CLIENT_ADDRESS_HEADERS = ['cf-connecting-ip', 'x-real-ip', 'x-forwarded-for'];
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9a-f:]+$/i;
+
+/** An IPv6 address's /64 network (what one subscriber controls), e.g. 2001:db8:1:2::; null if not IPv6. */
+export function ipv6Network(address: string): string | null {
+  if (!address.includes(':') || !IPV6.test(address) || address.split('::').length > 2) return null;
+  const [head = '', tail] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  if (groups.length !== 8 || groups.some((group) => group.length === 0 || group.length > 4)) return null;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/** A client address as a rate-limit key: IPv4 as is, IPv6 by its /64; null if it is not an address. */
+export function addressKey(value: string): string | null {
+  const address = value.trim().replace(/^\[|\]$/g, '');
+  if (IPV4.test(address)) return address;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1];
+  return mapped ?? ipv6Network(address);
+}
+
+/**
+ * The client's address. Behind a proxy the TCP peer is the proxy, so the proxy's headers come first:
+ * Supabase's hosted functions sit behind Cloudflare, which sets cf-connecting-ip from the TCP connection and
+ * overwrites one a client sends; x-real-ip is the same from nginx-style proxies; x-forwarded-for's first entry
+ * is the client as the first proxy saw it (spoofable where a proxy appends rather than replaces, which only
+ * moves a caller to another per-address bucket — the global limit still counts it). Without any, the TCP
+ * peer (Deno.serve passes it as the handler's second argument; @hono/node-server as `incoming`).
+ */
+export function clientAddress(c: Context): string {
+  for (const name of CLIENT_ADDRESS_HEADERS) {
+    const value = c.req.header(name)?.split(',')[0];
+    const key = value ? addressKey(value) : null;
+    if (key) return key;
+  }
+  const env = c.env as { remoteAddr?: { hostname?: string }; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const peer = env?.remoteAddr?.hostname ?? env?.incoming?.socket?.remoteAddress;
+  return (peer && addressKey(peer)) || 'unknown';
+}
+
+/** Whom the request counts for: `user:<id>` for a valid bearer token, else `ip:<address>`. */
+async function callerKey(c: Context<GatewayEnv>): Promise<string> {
+  const authorization = c.req.header('authorization');
+  if (authorization) {
+    try {
+      // the verifier caches a verified token, so requireUser does not pay for this check again
+      const user = await c.var.deps.verifier.verify(bearerToken(authorization));
+      return `user:${user.sub}`;
+    } catch {
+      // not a valid token: counted by address here; requireUser answers the 401 on routes that need a user
+    }
+  }
+  return `ip:${clientAddress(c)}`;
+}
+
+function setRateLimitHeaders(c: Context, verdict: Extract<RateLimitVerdict, { limit: number }>): number {
+  const resetSeconds = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000));
+  // draft-ietf-httpapi-ratelimit-headers: limit, what is left of it, seconds until the window moves on
+  c.header('RateLimit-Limit', String(verdict.limit));
+  c.header('RateLimit-Remaining', String(verdict.remaining));
+  c.header('RateLimit-Reset', String(resetSeconds));
+  c.header('RateLimit-Policy', `${verdict.limit};w=${Math.round(verdict.windowMs / 1000)}`);
+  return resetSeconds;
+}
+
+/** Counts each request against its caller's limit and the global one; null limiter: no limits (local without Redis). */
+export function rateLimit(limiter: RateLimiter | null): MiddlewareHandler<GatewayEnv> {
+  let lastWarning = 0;
+  let unwarned = 0;
+  return async (c, next) => {
+    if (!limiter || UNLIMITED_PATHS.has(c.req.path)) return next();
+    const verdict = await limiter.check(await callerKey(c));
+    if (verdict.outcome === 'unavailable') {
+      unwarned += 1;
+      if (Date.now() - lastWarning >= WARNING_INTERVAL_MS) {
+        (c.var.logger ?? c.var.deps.logger).warn('rate limits not enforced: the store is unavailable', {
+          error: verdict.error,
+          policy: limiter.failClosed ? 'fail closed (503)' : 'fail open (let through)',
+          requests_since_last_warning: unwarned,
+        });
+        lastWarning = Date.now();
+        unwarned = 0;
+      }
+      if (limiter.failClosed) {
+        c.header('Retry-After', '5');
+        return errorResponse(c, 503, 'rate_limit_unavailable', 'The API cannot check its rate limits right now, so it refuses requests; retry shortly.');
+      }
+      return next();
+    }
+    if (verdict.outcome === 'limited') {
+      const retryAfter = setRateLimitHeaders(c, verdict);
+      c.header('Retry-After', String(retryAfter));
+      return verdict.scope === 'global'
+        ? errorResponse(
+            c,
+            429,
+            'rate_limited_global',
+            `The API is receiving more requests than it accepts from everyone together; retry in ${retryAfter} s.`,
+          )
+        : errorResponse(
+            c,
+            429,
+            'rate_limited_key',
+            `You sent more than ${verdict.limit} requests in ${Math.round(verdict.windowMs / 1000)} s; retry in ${retryAfter} s.`,
+          );
+    }
+    await next();
+    setRateLimitHeaders(c, verdict);
+  };
+}
