@@ -19,6 +19,8 @@ const USAGE = `Usage: npm run bench:api -- [options]
   --duration S      seconds of measurement per side and round (default 10; plus 3 s of warm-up for the gateway)
   --rounds R        alternate gateway and pgbench R times (default 2); figures are over all rounds
   --log-level L     LOG_LEVEL of the gateway: info logs a JSON line per request, as deployed (default info)
+  --no-rate-limit   run the gateway without its Redis rate limiter (default: limiter on, as deployed, with
+                    limits far above the load so every request is checked and none refused)
   --keep-db         keep the benchmark database afterwards (its name is printed)
   --dry-run         print what would run, run nothing
 Environment: TEST_PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres), PGBENCH (default
@@ -30,6 +32,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     'log-level': { type: 'string', default: 'info' },
+    'no-rate-limit': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -139,7 +142,16 @@ async function dropDatabase(): Promise<void> {
 }
 
 async function startGateway(): Promise<DenoGateway> {
-  say(`starting the gateway under Deno (DB_POOL_MAX=${concurrency}, LOG_LEVEL=${options['log-level']})`);
+  const rateLimiter = options['no-rate-limit']
+    ? {}
+    : {
+        REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        RATE_LIMIT_GLOBAL: '100000000',
+        RATE_LIMIT_PER_KEY: '100000000',
+      };
+  say(
+    `starting the gateway under Deno (DB_POOL_MAX=${concurrency}, LOG_LEVEL=${options['log-level']}, rate limiter ${options['no-rate-limit'] ? 'off' : 'on'})`,
+  );
   const gateway = await startDenoGateway({
     env: {
       APP_ENV: 'test',
@@ -152,6 +164,7 @@ async function startGateway(): Promise<DenoGateway> {
       DB_POOL_MAX: String(concurrency),
       JWT_SECRET,
       DEV_LOGIN_ENABLED: 'true',
+      ...rateLimiter,
     },
     timeoutMs: 90_000,
   });
@@ -304,7 +317,7 @@ async function main(): Promise<void> {
     );
     console.log(
       format(
-        `gateway  POST /api/messages (Deno, HTTP keep-alive, ${concurrency} connections, LOG_LEVEL=${options['log-level']})`,
+        `gateway  POST /api/messages (Deno, HTTP keep-alive, ${concurrency} connections, LOG_LEVEL=${options['log-level']}, rate limiter ${options['no-rate-limit'] ? 'off' : 'on'})`,
         api,
         'requests',
       ),

@@ -75,7 +75,9 @@ export interface TransactionLimits {
 export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = { statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10000 };
 
 /** The limits of a configuration. */
-export const transactionLimits = (config: Pick<Config, 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'>): TransactionLimits => ({
+export const transactionLimits = (
+  config: Pick<Config, 'DB_STATEMENT_TIMEOUT_MS' | 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'>,
+): TransactionLimits => ({
   statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
 });
@@ -92,6 +94,13 @@ export const isStatementTimeout = (error: unknown): boolean =>
  * which waits for `begin` to complete before sending anything else, `begin` (no parameters) goes out in the same
  * write as that statement: one round trip fewer on every request, which is most of a request's cost on a busy
  * machine.
+ *
+ * A connection the server closes mid-transaction (idle_in_transaction_session_timeout, a failover, a pooler
+ * restart) must see no further query: postgres.js 3.4.9 throws an uncaught TypeError, which ends the process,
+ * when a query is written to a reserved connection whose socket is gone (porsager/postgres#1208). So the
+ * transaction listens for the close the way sql.begin() does (the `onexecute` hook of its `begin` gives the
+ * connection, whose `onclose` the pool calls), then rejects with CONNECTION_CLOSED, refuses the work's later
+ * queries, and neither rolls back nor releases the dead connection (the pool has already taken it back).
  */
 export async function withUserTransaction<T>(
   sql: Sql,
@@ -100,22 +109,58 @@ export async function withUserTransaction<T>(
   limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
 ): Promise<T> {
   const connection = await sql.reserve();
+  let closedBy: Error | undefined;
+  let onClosed: (error: Error) => void = () => undefined;
+  const closing = new Promise<never>((_, reject) => {
+    onClosed = (error) => {
+      closedBy = error;
+      reject(error);
+    };
+  });
+  closing.catch(() => undefined); // observed through closedBy and the race below
+  const watchClose = (internal: { onclose?: (error: Error) => void }) => {
+    internal.onclose = onClosed;
+    return true; // keep pipelining: the claims statement goes out right behind `begin`
+  };
+  const guarded = guardClosedConnection(connection, () => closedBy);
   try {
-    await Promise.all([
-      connection`begin`.execute(),
-      connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true),
-        set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
-        set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`,
+    await Promise.race([
+      Promise.all([
+        connection.unsafe('begin', [], { simple: false, onexecute: watchClose } as postgres.UnsafeQueryOptions).execute(),
+        connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true),
+          set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
+          set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`,
+      ]),
+      closing,
     ]);
     // a reserved connection inside begin/commit is a transaction in all but savepoints, which no query uses
-    const result = await work(connection as unknown as Tx);
-    await connection`commit`;
+    const result = await Promise.race([work(guarded), closing]);
+    await Promise.race([guarded`commit`, closing]);
     return result;
   } catch (error) {
     // a failed statement already aborted the transaction; a broken connection has nothing left to roll back
-    await connection`rollback`.catch(() => undefined);
-    throw error;
+    if (!closedBy) await connection`rollback`.catch(() => undefined);
+    throw closedBy ?? error;
   } finally {
-    connection.release();
+    if (!closedBy) connection.release();
   }
+}
+
+/** `tx` for the work: every query (tagged template, unsafe, file) fails with `closedBy()` once that is set. */
+function guardClosedConnection(connection: postgres.ReservedSql, closedBy: () => Error | undefined): Tx {
+  const refuseIfClosed = <F extends (...args: never[]) => unknown>(run: F) =>
+    ((...args: Parameters<F>) => {
+      const error = closedBy();
+      return error ? Promise.reject(error) : run(...args);
+    }) as F;
+  return new Proxy(connection, {
+    apply: (target, thisArg, args) => {
+      const error = closedBy();
+      return error ? Promise.reject(error) : Reflect.apply(target, thisArg, args);
+    },
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver);
+      return property === 'unsafe' || property === 'file' ? refuseIfClosed(value as (...args: never[]) => unknown) : value;
+    },
+  }) as unknown as Tx;
 }

@@ -181,6 +181,18 @@ export function createConsumerMetrics(registry: Registry = new Registry()) {
       labelNames: ['consumer', 'event_type', 'reason'] as const,
       registers,
     }),
+    unknownTypeDeferrals: new Counter({
+      name: 'microdao_consumer_unknown_event_type_deferrals_total',
+      help: 'Messages of an event type this consumer version does not know, left for a newer version (nakked with a long delay, never dead-lettered).',
+      labelNames: ['consumer'] as const,
+      registers,
+    }),
+    waitingForDatabase: new Gauge({
+      name: 'microdao_consumer_waiting_for_database',
+      help: 'Whether a consumer holds its messages because its database does not answer (1) or not (0).',
+      labelNames: ['consumer'] as const,
+      registers,
+    }),
     processingDuration: new Histogram({
       name: 'microdao_consumer_processing_duration_seconds',
       help: "Time a consumer's handler took for one event (inside its transaction).",

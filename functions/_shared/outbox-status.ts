@@ -15,6 +15,8 @@ export interface OutboxState {
   oldestUnprocessedAgeSeconds: number;
   deadLetterEvents: number;
   waitingForRetryEvents: number;
+  /** An estimate, not a count: the table's live rows as the statistics know them (n_live_tup, kept up to
+      date by every write within a second or so, and set by ANALYZE) minus backlog and dead letters. */
   processedEvents: number;
 }
 
@@ -53,17 +55,30 @@ export type StreamStatus =
   | { name: string; found: true; messages: number; bytes: number; firstSeq: number; lastSeq: number; consumers: ConsumerStatus[] }
   | { name: string; found: false };
 
+/**
+ * Cheap at every scrape: each count reads a partial index holding only the rows it counts (the backlog,
+ * the rows waiting for a retry, the dead letters), never the published rows, which are the bulk of the
+ * table; their number is estimated from the statistics instead (tests/relay/operations.test.ts checks the
+ * plans).
+ */
 export async function readOutboxState(sql: Sql): Promise<OutboxState> {
   const [row] = await sql<OutboxState[]>`
+    with counts as materialized (
+      select
+        (select count(*) from public.outbox_events where not processed and dead_lettered_at is null) as backlog,
+        (select created_at from public.outbox_events where not processed and dead_lettered_at is null order by seq limit 1) as oldest,
+        (select count(*) from public.outbox_events where dead_lettered_at is not null) as dead,
+        (select count(*) from public.outbox_events
+          where not processed and dead_lettered_at is null and next_attempt_at is not null and next_attempt_at > now()) as waiting,
+        pg_stat_get_live_tuples('public.outbox_events'::regclass) as live_rows
+    )
     select
-      (select count(*) from public.outbox_events where not processed and dead_lettered_at is null)::int as "backlogEvents",
-      coalesce(extract(epoch from now() - (
-        select created_at from public.outbox_events where not processed and dead_lettered_at is null order by seq limit 1
-      )), 0)::float8 as "oldestUnprocessedAgeSeconds",
-      (select count(*) from public.outbox_events where dead_lettered_at is not null)::int as "deadLetterEvents",
-      (select count(*) from public.outbox_events
-        where not processed and dead_lettered_at is null and next_attempt_at > now())::int as "waitingForRetryEvents",
-      (select count(*) from public.outbox_events where processed)::int as "processedEvents"`;
+      backlog::int as "backlogEvents",
+      coalesce(extract(epoch from now() - oldest), 0)::float8 as "oldestUnprocessedAgeSeconds",
+      dead::int as "deadLetterEvents",
+      waiting::int as "waitingForRetryEvents",
+      greatest(coalesce(live_rows, 0) - backlog - dead, 0)::int as "processedEvents"
+    from counts`;
   return row!;
 }
 

@@ -4,6 +4,7 @@
 // ioredis, through an adapter exposing the only two commands the library's single-region limiters call:
 // `evalsha` and, when the script is not cached yet, `eval` (see upstash/ratelimit-js issues 81 and 115).
 // Clients and the library are imported on first use, so a cold start does not pay for them.
+import type { Ratelimit } from '@upstash/ratelimit';
 import type { Config } from './config.ts';
 
 /** What @upstash/ratelimit calls on its `redis` (single region, no analytics, no deny lists), plus ping/close. */
@@ -82,7 +83,8 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const windowMs = options.windowMs ?? MINUTE_MS;
   const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
-  const limiters = (async () => {
+  let limiters: Promise<{ perKey: Ratelimit; global: Ratelimit }> | undefined;
+  const load = async () => {
     const { Ratelimit } = await import('@upstash/ratelimit');
     const limiter = (limit: number, scope: RateLimitScope) =>
       new Ratelimit({
@@ -95,8 +97,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         enableTelemetry: false,
       });
     return { perKey: limiter(options.perKeyLimit, 'key'), global: limiter(options.globalLimit, 'global') };
-  })();
-  limiters.catch(() => undefined); // a failed import surfaces through check(), not as an unhandled rejection
+  };
 
   return {
     failClosed: options.failClosed ?? false,
@@ -104,7 +105,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       try {
         return await withTimeout(
           (async (): Promise<RateLimitVerdict> => {
-            const { perKey, global } = await limiters;
+            const { perKey, global } = await (limiters ??= load());
             // the caller's own limit first: a caller over it is refused without spending the global budget, so
             // one client hammering the API cannot use up everyone's share
             const own = await perKey.limit(key);
@@ -126,14 +127,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
 /** Upstash's REST client: the store @upstash/ratelimit is written for, used as is. */
 export function createUpstashStore(url: string, token: string): RateLimitStore {
-  const client = import('@upstash/redis').then(({ Redis }) => new Redis({ url, token, retry: false, enableTelemetry: false, signal: () => AbortSignal.timeout(STORE_TIMEOUT_MS) }),
-  );
-  client.catch(() => undefined);
+  let client: Promise<import('@upstash/redis').Redis> | undefined;
+  const connect = async () => {
+    const { Redis } = await import('@upstash/redis');
+    return new Redis({ url, token, retry: false, enableTelemetry: false, signal: () => AbortSignal.timeout(STORE_TIMEOUT_MS) });
+  };
   return {
-    evalsha: async (sha, keys, args) => (await client).evalsha(sha, keys, args),
-    eval: async (script, keys, args) => (await client).eval(script, keys, args),
+    evalsha: async (sha, keys, args) => (await (client ??= connect())).evalsha(sha, keys, args),
+    eval: async (script, keys, args) => (await (client ??= connect())).eval(script, keys, args),
     async ping() {
-      await (await client).ping();
+      await (await (client ??= connect())).ping();
     },
     async close() {}, // stateless HTTP
   };
@@ -152,7 +155,10 @@ async function sha1Hex(text: string): Promise<string> {
  * to the stripped script's own SHA — one EVALSHA round trip per check in the steady state.
  */
 export function createRedisStore(url: string, options: { onError?: (error: Error) => void } = {}): RateLimitStore {
-  const connection = import('ioredis').then(({ Redis }) => {
+  let connection: Promise<import('ioredis').Redis> | undefined;
+  // connects on first use: building an app that never counts a request opens nothing
+  const connect = async () => {
+    const { Redis } = await import('ioredis');
     const redis = new Redis(url, {
       connectTimeout: STORE_TIMEOUT_MS,
       commandTimeout: STORE_TIMEOUT_MS,
@@ -163,12 +169,11 @@ export function createRedisStore(url: string, options: { onError?: (error: Error
     // failures also surface through the commands; without a listener an 'error' event would crash the process
     redis.on('error', (error: Error) => options.onError?.(error));
     return redis;
-  });
-  connection.catch(() => undefined);
+  };
   const scripts = new Map<string, { sha: string; body: string }>();
 
   const ready = async () => {
-    const redis = await connection;
+    const redis = await (connection ??= connect());
     // while it reconnects after a failure, answer at once rather than queue behind the next attempt
     if (redis.status === 'reconnecting' || redis.status === 'end' || redis.status === 'close') {
       throw new Error(`the rate-limit Redis is unreachable (connection ${redis.status})`);
@@ -202,7 +207,7 @@ export function createRedisStore(url: string, options: { onError?: (error: Error
       await (await ready()).ping();
     },
     async close() {
-      const redis = await connection.catch(() => undefined);
+      const redis = await connection?.catch(() => undefined);
       redis?.disconnect();
     },
   };
@@ -216,14 +221,23 @@ export function rateLimitPrefix(config: Pick<Config, 'APP_ENV'>): string {
 
 type RateLimitSettings = Pick<
   Config,
-  'APP_ENV' | 'RATE_LIMIT_GLOBAL' | 'RATE_LIMIT_PER_KEY' | 'RATE_LIMIT_FAIL_CLOSED' | 'REDIS_URL' | 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'
+  | 'APP_ENV'
+  | 'RATE_LIMIT_GLOBAL'
+  | 'RATE_LIMIT_PER_KEY'
+  | 'RATE_LIMIT_FAIL_CLOSED'
+  | 'REDIS_URL'
+  | 'UPSTASH_REDIS_REST_URL'
+  | 'UPSTASH_REDIS_REST_TOKEN'
 >;
 
 /**
  * The limiter the configuration describes: Upstash when its URL and token are set, else the Redis at REDIS_URL;
  * null when neither is set, which the config rules allow only in local, test and dev.
  */
-export function rateLimiterFromConfig(config: RateLimitSettings, options: { onStoreError?: (error: Error) => void } = {}): RateLimiter | null {
+export function rateLimiterFromConfig(
+  config: RateLimitSettings,
+  options: { onStoreError?: (error: Error) => void } = {},
+): RateLimiter | null {
   const store =
     config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
       ? createUpstashStore(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN)

@@ -87,8 +87,7 @@ export function createApp(options: AppOptions) {
     sql,
     logger,
     verifier: options.verifier ?? createTokenVerifier(config),
-    readiness:
-      options.readiness ?? createReadinessCheck(config, sql, options.expectedMigration ?? null, { logger, redis: rateLimiter }),
+    readiness: options.readiness ?? createReadinessCheck(config, sql, options.expectedMigration ?? null, { logger, redis: rateLimiter }),
     live: options.live ?? createLiveHub(config, logger),
     errorReporter: options.errorReporter ?? noErrorReporter,
   };

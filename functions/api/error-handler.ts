@@ -44,6 +44,9 @@ const CONNECTION_FAILURES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown: the server ended the session (failover, restart, pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
 ]);
 
 /** Postgres refusals that are the request's (or the moment's) fault rather than a bug; null otherwise. */

@@ -24,7 +24,8 @@ export function ipv6Network(address: string): string | null {
   const [head = '', tail] = address.split('::');
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   if (groups.length !== 8 || groups.some((group) => group.length === 0 || group.length > 4)) return null;
   return `${groups
     .slice(0, 4)
@@ -104,7 +105,12 @@ export function rateLimit(limiter: RateLimiter | null): MiddlewareHandler<Gatewa
       }
       if (limiter.failClosed) {
         c.header('Retry-After', '5');
-        return errorResponse(c, 503, 'rate_limit_unavailable', 'The API cannot check its rate limits right now, so it refuses requests; retry shortly.');
+        return errorResponse(
+          c,
+          503,
+          'rate_limit_unavailable',
+          'The API cannot check its rate limits right now, so it refuses requests; retry shortly.',
+        );
       }
       return next();
     }

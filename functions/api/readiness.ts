@@ -96,9 +96,13 @@ async function probeMigrations(sql: Sql, expected: string | null): Promise<strin
       select max(version) as applied from supabase_migrations.schema_migrations`;
   } catch (error) {
     if ((error as { code?: string }).code === '42P01') {
-      throw new ProbeFailure('no migration ledger: run scripts/migrate.sh up', 'no migration ledger in the database: run scripts/migrate.sh up', {
-        cause: error,
-      });
+      throw new ProbeFailure(
+        'no migration ledger: run scripts/migrate.sh up',
+        'no migration ledger in the database: run scripts/migrate.sh up',
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

@@ -2,7 +2,8 @@
 // first statement of the work, and never outlive the transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/_shared/config.ts';
-import { createDatabase, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
+import { createDatabase, isStatementTimeout, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
+import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { testEnvironment } from './helpers.ts';
 
@@ -38,6 +39,86 @@ describe('withUserTransaction', () => {
     expect(await session()).toEqual([{ role: 'postgres', uid: null, claims: null }]);
     await expect(withUserTransaction(sql, claims, (tx) => tx`select 1 / 0`)).rejects.toMatchObject({ code: '22012' });
     expect(await session()).toEqual([{ role: 'postgres', uid: null, claims: null }]);
+  });
+
+  it('bounds the transaction with its own statement and idle timeouts, which end with it', async () => {
+    const limits = { statementTimeoutMs: 1234, idleInTransactionTimeoutMs: 5678 };
+    const [inside] = await withUserTransaction(
+      sql,
+      claims,
+      (tx) => tx`select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+      limits,
+    );
+    expect(inside).toEqual({ statement: '1234ms', idle: '5678ms' });
+    const [after] =
+      await sql`select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`;
+    expect(after).toEqual({ statement: '0', idle: '0' });
+  });
+
+  it('cancels a statement that runs past the statement timeout, with an error the gateway recognises', async () => {
+    const started = Date.now();
+    const error = await withUserTransaction(sql, claims, (tx) => tx`select pg_sleep(30)`, {
+      statementTimeoutMs: 200,
+      idleInTransactionTimeoutMs: 10_000,
+    }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error).toMatchObject({ code: '57014' });
+    expect(isStatementTimeout(error)).toBe(true);
+    expect(await session()).toEqual([{ role: 'postgres', uid: null, claims: null }]);
+  });
+
+  it('has Postgres end a transaction left idle past the idle timeout: CONNECTION_CLOSED, no crash, and the pool recovers', async () => {
+    const started = Date.now();
+    let lateQuery: Promise<unknown> | undefined;
+    const error = await withUserTransaction(
+      sql,
+      claims,
+      async (tx) => {
+        await tx`select 1`;
+        // idle in the transaction well past its 100 ms; the transaction fails as soon as Postgres closes the session
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        lateQuery = tx`select 1`;
+        return lateQuery;
+      },
+      { statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 100 },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    // the work's query after the close is refused instead of being written to the dead connection (which would
+    // throw an uncaught TypeError in postgres.js 3.4.9 and end the process)
+    await waitUntil('the stalled work to resume', () => lateQuery !== undefined, { timeoutMs: 10_000 });
+    await expect(lateQuery).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(await session()).toEqual([{ role: 'postgres', uid: null, claims: null }]);
+    expect(await withUserTransaction(sql, claims, (tx) => tx`select current_user as role`)).toEqual([{ role: 'authenticated' }]);
+  });
+
+  it('fails with CONNECTION_CLOSED, without crashing, when its connection is terminated mid-transaction (failover, pooler restart)', async () => {
+    // a pool of its own: postgres.js 3.4.9 may leave a pool whose connection was reset unable to reconnect, for
+    // plain pooled queries too (not this module's to fix), so the other tests must not share it
+    const own = createDatabase(loadConfig(testEnvironment(database, { DB_POOL_MAX: '1' })));
+    try {
+      let refused: unknown;
+      const error = await withUserTransaction(own, claims, async (tx) => {
+        const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        await database.sql`select pg_terminate_backend(${row!.pid})`; // this test's own session only
+        await waitUntil(
+          'the transaction to see its session end',
+          () =>
+            tx`select 1`.then(
+              () => false,
+              (e: unknown) => ((refused = e), true),
+            ),
+          {
+            timeoutMs: 10_000,
+          },
+        );
+        return tx`select 1`;
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+      expect((refused as { code?: string }).code).toMatch(/^(CONNECTION_CLOSED|ECONNRESET)$/);
+    } finally {
+      await own.end({ timeout: 1 });
+    }
   });
 
   it('returns timestamps as ISO 8601 strings with microseconds', async () => {

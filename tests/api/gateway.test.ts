@@ -5,6 +5,9 @@ import { createApp } from '../../functions/api/app.ts';
 import { loadConfig } from '../../functions/_shared/config.ts';
 import { createDatabase } from '../../functions/_shared/db.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
+import { rateLimiterFromConfig } from '../../functions/_shared/rate-limit.ts';
+import { createReadinessCheck } from '../../functions/api/readiness.ts';
+import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { seedIds } from '../harness/database.ts';
 import { call, devLogin, expectedMigration, expectErrorShape, startTestGateway, testEnvironment, type TestGateway } from './helpers.ts';
 
@@ -20,14 +23,23 @@ afterAll(async () => {
 function variant(overrides: Record<string, string>, options: { expectedMigration?: string } = {}) {
   const config = loadConfig(testEnvironment(gateway.database, overrides));
   const sql = createDatabase(config);
+  const rateLimiter = rateLimiterFromConfig(config);
   const logs: string[] = [];
   const app = createApp({
     config,
     sql,
     logger: createLogger({ sink: (line) => logs.push(line) }),
     expectedMigration: options.expectedMigration ?? expectedMigration(),
+    rateLimiter,
   });
-  return { app, logs, close: () => sql.end({ timeout: 5 }) };
+  return {
+    app,
+    logs,
+    close: async () => {
+      await rateLimiter?.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
 }
 
 describe('request id', () => {
@@ -126,6 +138,40 @@ describe('edges of the app', () => {
     });
   });
 
+  it('cancels a query running past DB_STATEMENT_TIMEOUT_MS and answers 504 database_timeout; the connection serves the next request', async () => {
+    // test-only: a trigger of this test's own database makes one message body slow to insert
+    await gateway.database.sql.unsafe(`
+      create function public.slow_insert_for_test() returns trigger language plpgsql as $$
+      begin if new.body = 'take your time' then perform pg_sleep(30); end if; return new; end $$;
+      create trigger slow_insert_for_test before insert on public.messages for each row execute function public.slow_insert_for_test();`);
+    const impatient = variant({ DB_STATEMENT_TIMEOUT_MS: '300', DB_POOL_MAX: '1' });
+    try {
+      const { token } = await devLogin(gateway.app, 'alice@demo.local');
+      const post = (body: string) =>
+        call(impatient.app, 'POST', '/api/messages', { token, body: { channel_id: seedIds.generalChannel, body } });
+      const started = Date.now();
+      const slow = await post('take your time');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(slow.status).toBe(504);
+      expect(expectErrorShape(slow)).toMatchObject({ code: 'database_timeout', message: expect.stringContaining('retry') });
+      // the one pooled connection was given back, rolled back and usable
+      expect((await post('quick one')).status).toBe(201);
+      const lines = impatient.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.find((line) => line.msg === 'database refused the request')).toMatchObject({
+        level: 'warn',
+        error_code: 'database_timeout',
+      });
+      expect(lines.filter((line) => line.msg === 'unhandled error')).toEqual([]);
+      const [row] = await gateway.database.sql<{ count: number }[]>`
+        select count(*)::int as count from public.messages where body = 'take your time'`;
+      expect(row?.count).toBe(0);
+    } finally {
+      await impatient.close();
+      await gateway.database.sql.unsafe(`
+        drop trigger slow_insert_for_test on public.messages; drop function public.slow_insert_for_test();`);
+    }
+  });
+
   it('answers 503 database_unavailable when Postgres cannot be reached', async () => {
     const unreachable = variant({ DB_PORT: '9' });
     try {
@@ -150,7 +196,7 @@ describe('health and readiness', () => {
   });
 
   it('is ready when Postgres, the schema, NATS and Redis all answer', async () => {
-    const answer = await call<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }>(
+    const answer = await call<{ status: string; checks: Record<string, { ok: boolean; reason: string }> }>(
       gateway.app,
       'GET',
       '/api/ready',
@@ -158,14 +204,46 @@ describe('health and readiness', () => {
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     expect(answer.body.status).toBe('ready');
     expect(Object.keys(answer.body.checks).sort()).toEqual(['database', 'migrations', 'nats', 'redis']);
-    expect(answer.body.checks.migrations!.detail).toBe(`schema at ${expectedMigration()}`);
+    for (const check of Object.values(answer.body.checks))
+      expect(check).toEqual({ ok: true, reason: 'ok', duration_ms: expect.any(Number) });
+  });
+
+  it('checks once for a burst of probes, and again once the report is a moment old', async () => {
+    let queries = 0;
+    // each check reads Postgres twice (select 1, the migration ledger): count the statements it sends
+    const counted = ((...args: Parameters<typeof gateway.sql>) => {
+      queries += 1;
+      return gateway.sql(...args);
+    }) as unknown as typeof gateway.sql;
+    const app = createApp({
+      config: gateway.config,
+      sql: gateway.sql,
+      rateLimiter: null,
+      readiness: createReadinessCheck(gateway.config, counted, expectedMigration(), { cacheMs: 300 }),
+    });
+    const burst = await Promise.all(Array.from({ length: 10 }, () => call(app, 'GET', '/api/ready')));
+    expect(burst.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+    expect((await call(app, 'GET', '/api/ready')).status).toBe(200);
+    expect(queries).toBe(2);
+    await waitUntil('the cached report to expire', async () => (await call(app, 'GET', '/api/ready')).status === 200 && queries > 2, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    expect(queries).toBe(4);
+  });
+
+  it('shows anonymous callers short reasons only; addresses and versions go to the log', async () => {
+    const ready = await call(gateway.app, 'GET', '/api/ready');
+    expect(ready.status).toBe(200);
+    const body = JSON.stringify(ready.body);
+    for (const secret of ['127.0.0.1', ':4222', ':6379', ':5432', expectedMigration()!]) expect(body).not.toContain(secret);
   });
 
   it('is not ready, naming each failing check, when NATS and Redis are down or the schema is behind', async () => {
     const broken = variant({ NATS_URL: 'nats://127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:9' }, { expectedMigration: '29991231000000' });
     try {
       const started = Date.now();
-      const answer = await call<{ error: { code: string; message: string }; checks: Record<string, { ok: boolean; detail: string }> }>(
+      const answer = await call<{ error: { code: string; message: string }; checks: Record<string, { ok: boolean; reason: string }> }>(
         broken.app,
         'GET',
         '/api/ready',
@@ -173,11 +251,22 @@ describe('health and readiness', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(answer.status).toBe(503);
       expect(expectErrorShape(answer).code).toBe('not_ready');
-      expect(answer.body.checks.database!.ok).toBe(true);
-      expect(answer.body.checks.nats!.ok).toBe(false);
-      expect(answer.body.checks.redis!.ok).toBe(false);
-      expect(answer.body.checks.migrations).toMatchObject({ ok: false, detail: expect.stringContaining('run scripts/migrate.sh up') });
-      expect(answer.body.error.message).toMatch(/migrations: .*nats: .*redis: /);
+      expect(answer.body.checks).toEqual({
+        database: { ok: true, reason: 'ok', duration_ms: expect.any(Number) },
+        migrations: { ok: false, reason: 'schema behind this gateway: run scripts/migrate.sh up', duration_ms: expect.any(Number) },
+        nats: { ok: false, reason: 'unreachable', duration_ms: expect.any(Number) },
+        redis: { ok: false, reason: 'unreachable', duration_ms: expect.any(Number) },
+      });
+      expect(answer.body.error.message).toBe(
+        'Not ready — migrations: schema behind this gateway: run scripts/migrate.sh up; nats: unreachable; redis: unreachable.',
+      );
+      // the versions stay out of the answer, and are in the log
+      expect(JSON.stringify(answer.body)).not.toContain('29991231000000');
+      const logged = broken.logs
+        .map((line) => JSON.parse(line) as { msg: string; checks?: Record<string, string> })
+        .find((l) => l.msg === 'not ready');
+      expect(logged?.checks?.migrations).toMatch(/the gateway expects 29991231000000/);
+      expect(Object.keys(logged?.checks ?? {}).sort()).toEqual(['migrations', 'nats', 'redis']);
     } finally {
       await broken.close();
     }

@@ -36,7 +36,6 @@ import {
 /** Panels that cannot show data on this stack, and why. Every other panel must. */
 const EMPTY_HERE: Record<string, string> = {
   'Server errors by route': 'the traffic below provokes no 5xx',
-  'Rate-limited requests': 'the traffic below stays under the rate limits',
   'Publish failures': 'every publish to the private nats-server succeeds',
   'Consumer dead letters': 'every event is valid, so nothing is dead-lettered',
   'Standby replay lag': 'the test database has no standby',
@@ -45,6 +44,8 @@ const EMPTY_HERE: Record<string, string> = {
 const NEEDS_PG_STAT_STATEMENTS = new Set(['Slowest statements (mean)', 'Execution time share', 'Calls']);
 
 const LIVE_TIMEOUT_MS = 180_000;
+/** The gateway's per-user limit here: low enough that one user of the traffic below runs into it. */
+const PER_KEY_LIMIT = 20;
 
 describe('observability of the running platform', () => {
   const dir = tempDir('live-stack');
@@ -88,7 +89,7 @@ describe('observability of the running platform', () => {
     const exporters: Promise<Started | Exporter>[] = [
       track(
         startDenoGateway({
-          env: environment,
+          env: { ...environment, RATE_LIMIT_PER_KEY: String(PER_KEY_LIMIT) },
           port: apiPort,
           logFile: path.join(dir.path, 'api.log'),
           readyPath: '/metrics',
@@ -204,7 +205,7 @@ describe('observability of the running platform', () => {
       timeoutMs: 30_000,
       intervalMs: 250,
     });
-    // traffic that each panel should see: successes, a 404 on a route template, an unknown route, a 401
+    // traffic that each panel should see: successes, a 404 on a route template, an unknown route, a 401, a 429
     const { body: session } = await api<{ access_token: string }>('POST', '/api/auth/dev-login', { body: { email: 'bob@demo.local' } });
     const token = session.access_token;
     for (let i = 0; i < 3; i += 1) {
@@ -216,12 +217,18 @@ describe('observability of the running platform', () => {
     expect((await api('PATCH', `/api/messages/${randomUUID()}`, { token, body: { body: 'nothing to edit' } })).status).toBe(404);
     expect((await api('GET', '/api/no/such/route')).status).toBe(404);
     expect((await api('GET', '/api/teams', { token: 'not-a-token' })).status).toBe(401);
+    // one more user, past the per-user limit (the real limiter on the real Redis)
+    const { body: eager } = await api<{ access_token: string }>('POST', '/api/auth/dev-login', { body: { email: 'eager@demo.local' } });
+    const statuses: number[] = [];
+    for (let i = 0; i <= PER_KEY_LIMIT; i += 1) statuses.push((await api('GET', '/api/teams', { token: eager.access_token })).status);
+    expect(statuses).toEqual([...Array<number>(PER_KEY_LIMIT).fill(200), 429]);
 
     // the relay publishes, the consumer handles, and Prometheus has scraped that (its scrapes are 1 s apart)
     const expectations: [string, (v: number) => boolean][] = [
       ['sum(microdao_outbox_events_published_total)', (v) => v >= 4],
       ['sum(microdao_consumer_messages_processed_total)', (v) => v >= 4],
       ['sum(microdao_http_auth_failures_total)', (v) => v >= 1],
+      ['sum(microdao_http_rate_limited_total{scope="key"})', (v) => v >= 1],
     ];
     const seen = new Map<string, number | undefined>();
     try {

@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { subjectFor, type EventType } from '../../functions/_shared/events/catalog.ts';
-import { DEAD_LETTER_HEADERS, EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
-import { createLogger } from '../../functions/_shared/log.ts';
+import { DEAD_LETTER_HEADERS, EVENT_HEADERS, REQUEUE_HEADERS } from '../../functions/_shared/events/headers.ts';
+import { createLogger, type LogRecord } from '../../functions/_shared/log.ts';
+import type { ErrorReporter, ErrorTags } from '../../functions/_shared/sentry.ts';
 import { testServices } from '../harness/services.ts';
 import { connectWorkerDatabase } from '../../workers/lib/postgres.ts';
 import { DurableConsumer, type DurableConsumerOptions, type EventHandler } from '../../workers/consumers/durable-consumer.ts';
@@ -16,6 +17,7 @@ import { channelArchived, messageCreated } from './support/events.ts';
 import { useSharedNats } from './support/fixture.ts';
 import { databaseSettings, enqueue, startRelay, waitFor, type StreamSettings } from './support/relay-env.ts';
 import { readStream } from './support/stream-reader.ts';
+import { startingUp, startTcpProxy } from './support/tcp-proxy.ts';
 
 const fixture = useSharedNats();
 
@@ -39,6 +41,20 @@ async function publishEvent(streams: StreamSettings, type: EventType, payload: u
   await jetstream(fixture.nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, type), JSON.stringify(payload), { headers: h });
   return id;
 }
+
+/** An error reporter that keeps what it is given (the real one, to a Sentry endpoint: workers/lib/sentry.test.ts). */
+function recordingReporter() {
+  const reports: { error: unknown; tags: ErrorTags }[] = [];
+  const reporter: ErrorReporter = {
+    enabled: true,
+    report: (error, tags = {}) => void reports.push({ error, tags }),
+    flush: async () => true,
+  };
+  return { reporter, reports };
+}
+
+const deadLetterCount = async (streams: StreamSettings) =>
+  (await fixture.jsm.streams.info(`${streams.NATS_STREAM_EVENTS}_DLQ`)).state.messages;
 
 async function startConsumer(
   streams: StreamSettings,
@@ -135,7 +151,9 @@ describe('durable consumers', () => {
     const first = await fixture.jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 1 });
     const second = await fixture.jsm.streams.getMessage(`${streams.NATS_STREAM_EVENTS}_DLQ`, { seq: 2 });
     expect(first!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^payload_schema: the message.created payload does not match its schema/);
-    expect(first!.header.get(EVENT_HEADERS.id)).toBe(`telemetry:${offSchema}`);
+    // one dead letter per consumer and stream message; the event id travels on for a requeue
+    expect(first!.header.get(EVENT_HEADERS.id)).toBe(`telemetry:${offSchema}:1`);
+    expect(first!.header.get(REQUEUE_HEADERS.eventId)).toBe(offSchema);
     expect(second!.header.get(DEAD_LETTER_HEADERS.reason)).toMatch(/^missing_event_id/);
     expect(first!.header.get(DEAD_LETTER_HEADERS.deliveries)).toBe('1');
     expect(handled).toBe(0);
@@ -182,5 +200,153 @@ describe('durable consumers', () => {
     expect(await exited).toBe(0);
     const info = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry-e2e');
     expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
+
+  it('holds its messages through a database outage longer than its retry budget: each is handled once, none dead-lettered', async () => {
+    const { db, streams } = await fixture.setUp('consumer_db_outage');
+    const direct = databaseSettings(db.url);
+    const proxy = await startTcpProxy({ host: direct.DB_HOST, port: direct.DB_PORT });
+    fixture.afterTest(async () => proxy.close());
+    const sql = connectWorkerDatabase({ ...direct, DB_PORT: proxy.port }, { applicationName: 'consumer-outage', max: 2 });
+    fixture.afterTest(() => sql.end({ timeout: 1 }));
+    const { reporter, reports } = recordingReporter();
+    const availability: boolean[] = [];
+    const counted = async () => (await readEventCounts(db.sql)).reduce((n, c) => n + c.events, 0);
+    // 3 handler failures with nak delays of 100 and 200 ms: before, a 300 ms blip dead-lettered a message
+    await startConsumer(streams, sql, countEvent, {
+      ackWaitMs: 1500,
+      databaseProbeMaxMs: 200,
+      reporter,
+      hooks: { databaseAvailable: (available) => availability.push(available) },
+    });
+    for (let n = 0; n < 3; n += 1) await publishEvent(streams, 'message.created', messageCreated());
+    await waitFor('the first events to be counted', async () => (await counted()) === 3);
+
+    // the database restarts: open connections terminated (57P01), new ones told it is starting up (57P03)
+    proxy.answerWith(startingUp);
+    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'consumer-outage'`;
+    for (let n = 0; n < 20; n += 1) await publishEvent(streams, 'message.created', messageCreated());
+    await waitFor('the consumer to find the database away', () => availability.includes(false));
+    // the outage lasts longer than the old retry budget and than the ack wait of the message held
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await deadLetterCount(streams)).toBe(0);
+    await proxy.accept();
+
+    await waitFor('every event to be counted', async () => (await counted()) === 23);
+    const [processed] = await db.sql<{ n: number }[]>`select count(distinct event_id)::int as n from public.consumer_processed_events`;
+    expect(processed!.n).toBe(23);
+    expect(await deadLetterCount(streams)).toBe(0);
+    expect(availability).toEqual([false, true]);
+    // one report for the outage, however many times the consumer found the database away
+    expect(reports.map((r) => r.tags.incident)).toEqual(['database_unavailable']);
+    expect(reports[0]!.tags).toMatchObject({ consumer: 'telemetry', event_type: 'message.created' });
+    await waitFor('nothing to be left unacknowledged', async () => {
+      const info = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry');
+      return info.num_pending + info.num_ack_pending === 0;
+    });
+  });
+
+  it('leaves an event type it does not know for a newer version: offered again after a delay, logged once, never dead-lettered', async () => {
+    const { streams, sql } = await setUp('consumer_unknown_type');
+    // a newer relay provisioned the stream with a type this consumer's catalog lacks
+    const { config } = await fixture.jsm.streams.info(streams.NATS_STREAM_EVENTS);
+    await fixture.jsm.streams.update(streams.NATS_STREAM_EVENTS, {
+      subjects: [...config.subjects, `${streams.NATS_SUBJECT_PREFIX}.wallet.minted`],
+    });
+    for (let n = 0; n < 2; n += 1) {
+      const h = natsHeaders();
+      h.set(EVENT_HEADERS.id, randomUUID());
+      h.set(EVENT_HEADERS.type, 'wallet.minted');
+      await jetstream(fixture.nc).publish(`${streams.NATS_SUBJECT_PREFIX}.wallet.minted`, JSON.stringify({ amount: 5 }), { headers: h });
+    }
+    await publishEvent(streams, 'message.created', messageCreated());
+    const logs: LogRecord[] = [];
+    const deferred: string[] = [];
+    await startConsumer(streams, sql, countEvent, {
+      unknownTypeDelayMs: 300,
+      logger: createLogger({ level: 'warn', sink: (line) => logs.push(JSON.parse(line) as LogRecord) }),
+      hooks: { deferredUnknownType: ({ type }) => deferred.push(type) },
+    });
+    await waitFor('both messages to be offered again after their delay', () => deferred.length >= 4);
+
+    expect(new Set(deferred)).toEqual(new Set(['wallet.minted']));
+    expect(logs.filter((l) => l.event_type === 'wallet.minted').map((l) => l.msg)).toEqual([
+      'event type unknown to this consumer version; leaving its messages for a newer one',
+    ]);
+    expect(await deadLetterCount(streams)).toBe(0);
+    expect(await readEventCounts(sql)).toEqual([{ eventType: 'message.created', events: 1 }]);
+  });
+
+  it('consumer:requeue-dlq puts dead letters back for their consumer alone, since a time, after a dry run', async () => {
+    const { db, streams, sql } = await setUp('consumer_requeue_dlq');
+    let broken = true;
+    const handle: EventHandler = async (event, tx) => {
+      if (broken) throw new Error('the wallet ledger is read-only');
+      await countEvent(event, tx);
+    };
+    const bystanderHandled: string[] = [];
+    await startConsumer(streams, sql, handle, { maxDeliver: 1 });
+    await startConsumer(streams, sql, async () => {}, { name: 'bystander', hooks: { handled: ({ type }) => bystanderHandled.push(type) } });
+    const before = await publishEvent(streams, 'message.created', messageCreated());
+    await waitFor('the first dead letter', async () => (await deadLetterCount(streams)) === 1);
+    const between = new Date();
+    const after = await publishEvent(streams, 'channel.archived', channelArchived());
+    await waitFor('the second dead letter', async () => (await deadLetterCount(streams)) === 2);
+    await waitFor('the bystander to handle both', () => bystanderHandled.length === 2);
+    broken = false;
+
+    const settings = databaseSettings(db.url);
+    const requeue = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'workers/consumers/cli.ts', 'requeue-dlq', ...args], {
+          env: {
+            PATH: process.env.PATH,
+            ENV_FILE: '/nonexistent/.env',
+            APP_ENV: 'test',
+            DB_HOST: settings.DB_HOST,
+            NATS_URL: testServices.natsUrl,
+            NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
+            NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
+          },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+
+    const usage = await requeue('--since', '1h');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--consumer <name> is required');
+    const nobody = await requeue('--consumer', 'nobody');
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain("has no consumer 'nobody'");
+
+    const dry = await requeue('--consumer', 'telemetry', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would requeue message.created ${before}`);
+    expect(dry.stdout).toContain('would requeue 2 of 2 dead letters');
+    expect(await deadLetterCount(streams)).toBe(2);
+
+    // within the stream's duplicate window: the copies must not be dropped as duplicates of the originals
+    const since = await requeue('--consumer', 'telemetry', '--since', between.toISOString());
+    expect(since.code, since.stderr).toBe(0);
+    expect(since.stdout).toContain(`requeued channel.archived ${after}`);
+    expect(since.stdout).toContain('requeued 1 of 1 dead letters');
+    await waitFor('the requeued event to be counted', async () => (await readEventCounts(sql)).length === 1);
+    expect(await readEventCounts(sql)).toEqual([{ eventType: 'channel.archived', events: 1 }]);
+
+    const rest = await requeue('--consumer', 'telemetry');
+    expect(rest.stdout).toContain('requeued 1 of 1 dead letters');
+    await waitFor('both events to be counted', async () => (await readEventCounts(sql)).length === 2);
+    expect(await deadLetterCount(streams)).toBe(0);
+    const processed = await sql<{ event_id: string }[]>`
+      select event_id from public.consumer_processed_events where consumer = 'telemetry' order by event_id`;
+    expect(processed.map((p) => p.event_id)).toEqual([before, after].sort());
+    // the other consumer of the stream skipped the copies instead of handling them again
+    const bystander = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'bystander');
+    expect(bystander.delivered.stream_seq).toBe(4);
+    expect(bystanderHandled).toHaveLength(2);
   });
 });

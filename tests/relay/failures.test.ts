@@ -1,6 +1,7 @@
 // The relay when its surroundings fail: NATS going away (a private nats-server, never the shared one),
 // its Postgres connections being cut, and SIGTERM in the middle of a drain.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ErrorReporter, ErrorTags } from '../../functions/_shared/sentry.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startPrivateNats } from '../harness/nats.ts';
 import { testServices } from '../harness/services.ts';
@@ -44,7 +45,7 @@ async function enqueueMany(db: TestDatabase, count: number, aggregates = 10): Pr
 }
 
 describe('outbox relay under failure', () => {
-  it('keeps events unprocessed with attempts recorded while NATS is down, and publishes them all once it is back', async () => {
+  it('keeps events unprocessed with attempts recorded while NATS is down, reports the outage once, and publishes them all once it is back', async () => {
     const nats = await startPrivateNats();
     cleanups.push(() => nats.destroy());
     const db = await database('relay_natsdown');
@@ -52,7 +53,9 @@ describe('outbox relay under failure', () => {
     const admin = await connectJetStream(nats.url);
     await provision(admin.jsm, streams);
     await admin.nc.close();
-    const relay = await startRelay(databaseSettings(db.url), nats.url, streams, { publishTimeoutMs: 300, backoffMaxMs: 400 });
+    const reported: ErrorTags[] = [];
+    const reporter: ErrorReporter = { enabled: true, report: (_error, tags = {}) => void reported.push(tags), flush: async () => true };
+    const relay = await startRelay(databaseSettings(db.url), nats.url, streams, { publishTimeoutMs: 300, backoffMaxMs: 400, reporter });
     cleanups.push(() => relay.stop());
     const before = await enqueueMany(db, 20);
     await waitFor('the first events to be published', async () => (await backlog(db.sql)) === 0);
@@ -69,6 +72,10 @@ describe('outbox relay under failure', () => {
       from public.outbox_events where not processed`;
     expect(stuck).toEqual({ unprocessed: 50, dead: 0 });
     expect(relay.logs.some((l) => l.msg === 'events failed to publish')).toBe(true);
+    await waitFor('several batches to fail', () => relay.logs.filter((l) => l.msg === 'events failed to publish').length >= 3);
+    // one report for the outage, not one per failed batch or retry
+    expect(reported.map((t) => t.incident)).toEqual(['publish:nats_unavailable']);
+    expect(reported[0]).toMatchObject({ reason: 'nats_unavailable', event_type: 'message.created' });
 
     await nats.start();
     await waitFor('the outbox to drain after NATS is back', async () => (await backlog(db.sql)) === 0, 20_000);

@@ -50,14 +50,20 @@ describe('consumer metrics', () => {
     ]);
   });
 
-  it('counts handled, failed and dead-lettered messages from the consumer hooks, unknown types as "unknown"', async () => {
+  it('counts handled, failed, dead-lettered and deferred messages and database waits from the consumer hooks, unknown types as "unknown"', async () => {
     const metrics = createDurableConsumerMetrics('wallet');
     const hooks = consumerMetricsHooks(metrics, 'wallet');
     hooks.handled?.({ type: 'team.created', duplicate: false });
-    hooks.failed?.({ type: 'team.created', deliveryCount: 1, error: 'x' });
-    hooks.deadLettered?.({ type: 'not.in.catalog', reason: 'unknown_event_type' });
+    hooks.failed?.({ type: 'team.created', deliveryCount: 1, handlerFailures: 1, error: 'x' });
+    hooks.deadLettered?.({ type: 'not.in.catalog', reason: 'missing_event_id' });
+    hooks.deferredUnknownType?.({ type: 'wallet.minted' });
+    hooks.databaseAvailable?.(false);
     expect(await sample(metrics, 'microdao_consumer_messages_processed_total', { event_type: 'team.created' })).toBe(1);
     expect(await sample(metrics, 'microdao_consumer_failures_total', { event_type: 'team.created' })).toBe(1);
-    expect(await sample(metrics, 'microdao_consumer_dead_letters_total', { event_type: 'unknown', reason: 'unknown_event_type' })).toBe(1);
+    expect(await sample(metrics, 'microdao_consumer_dead_letters_total', { event_type: 'unknown', reason: 'missing_event_id' })).toBe(1);
+    expect(await sample(metrics, 'microdao_consumer_unknown_event_type_deferrals_total', { consumer: 'wallet' })).toBe(1);
+    expect(await sample(metrics, 'microdao_consumer_waiting_for_database', { consumer: 'wallet' })).toBe(1);
+    hooks.databaseAvailable?.(true);
+    expect(await sample(metrics, 'microdao_consumer_waiting_for_database', { consumer: 'wallet' })).toBe(0);
   });
 });

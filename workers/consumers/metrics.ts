@@ -10,6 +10,8 @@ const eventTypeLabel = (type: string) => (isEventType(type) ? type : 'unknown');
 
 export function createDurableConsumerMetrics(consumer: string, handledTypes: readonly EventType[] = eventTypes): ConsumerMetrics {
   const metrics = createConsumerMetrics();
+  metrics.unknownTypeDeferrals.inc({ consumer }, 0);
+  metrics.waitingForDatabase.set({ consumer }, 0);
   // the types it handles start at 0, so a consumer that has seen nothing yet still has series
   for (const type of handledTypes) {
     const labels = { consumer, event_type: type };
@@ -25,6 +27,9 @@ export function consumerMetricsHooks(metrics: ConsumerMetrics, consumer: string)
     handled: ({ type }) => metrics.processed.inc({ consumer, event_type: eventTypeLabel(type) }),
     failed: ({ type }) => metrics.failures.inc({ consumer, event_type: eventTypeLabel(type) }),
     deadLettered: ({ type, reason }) => metrics.deadLettered.inc({ consumer, event_type: eventTypeLabel(type), reason }),
+    // the type itself is in the log (once per type): as a label it would not be from the catalog's fixed set
+    deferredUnknownType: () => metrics.unknownTypeDeferrals.inc({ consumer }),
+    databaseAvailable: (available) => metrics.waitingForDatabase.set({ consumer }, available ? 0 : 1),
   };
 }
 

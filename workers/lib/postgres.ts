@@ -43,3 +43,38 @@ export function connectWorkerDatabase(settings: DatabaseSettings, options: Worke
   };
   return postgres(connectionOptions);
 }
+
+// Node socket errors and postgres.js' own connection errors: the server could not be reached or went away
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+// SQLSTATEs of a database that is restarting, shutting down, refusing connections or out of them, and
+// statements cancelled by a timeout or an operator
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+
+/**
+ * Whether an error says the database is unreachable or not answering (connection refused or cut, server
+ * shutting down or starting, class 08 connection exceptions, timeouts) rather than that a statement was
+ * wrong. A worker waits such errors out instead of counting them against the message it was handling.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) {
+    return true;
+  }
+  // connecting to a name with several addresses fails with one error per address
+  const inner = (error as { errors?: unknown }).errors;
+  return Array.isArray(inner) && inner.length > 0 && inner.every(isDatabaseUnavailable);
+}

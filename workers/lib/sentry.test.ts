@@ -1,70 +1,147 @@
+// Sentry in the workers, end to end: the relay and the telemetry consumer run as the processes they are in
+// production (main.ts, configured by env) with SENTRY_DSN pointing at a local stand-in for sentry.io, and a
+// real failure — an event the relay dead-letters, a consumer handler that throws — has to arrive there
+// with the tags that say where it broke, and without the payload.
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import * as Sentry from '@sentry/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjectFor } from '../../functions/_shared/events/catalog.ts';
+import { EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
 import { loadConfig } from '../../functions/_shared/config.ts';
-import type { ErrorReporter } from '../../functions/_shared/sentry.ts';
+import type { ErrorReporter, ErrorTags } from '../../functions/_shared/sentry.ts';
+import { testServices } from '../../tests/harness/services.ts';
 import { startSentryEndpoint, type SentryEndpoint } from '../../tests/monitoring/sentry-endpoint.ts';
-import { createWorkerErrorReporter } from './sentry.ts';
+import { messageCreated } from '../../tests/relay/support/events.ts';
+import { useSharedNats } from '../../tests/relay/support/fixture.ts';
+import { databaseSettings, enqueue, spawnRelay, waitFor } from '../../tests/relay/support/relay-env.ts';
+import { createWorkerErrorReporter, IncidentReporter } from './sentry.ts';
 
-// Built at run time: Sentry sends the source lines around each stack frame, and these must be found only
-// if the runtime values leaked, not because the test's own source mentions them.
-const unique = randomUUID();
-const JWT_SECRET = `worker-sentry-signing-key-${unique}`;
-const BEARER = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(unique).toString('base64url')}.c2lnbmF0dXJlLXBhcnQ`;
-const MESSAGE_BODY = `Meet me at the north gate at nine, ticket ${unique}`;
-const EMAIL = `alice+${unique}@example.org`;
+const fixture = useSharedNats();
+let endpoint: SentryEndpoint;
+beforeAll(async () => {
+  endpoint = await startSentryEndpoint();
+});
+afterAll(async () => {
+  await endpoint?.close();
+});
+
+const eventsWith = (incident: string) => endpoint.events().filter((e) => (e.tags as Record<string, string>).incident === incident);
+const exceptionOf = (event: Record<string, unknown>) => (event.exception as { values: { type: string; value: string }[] }).values[0]!;
 
 describe('Sentry in the workers', () => {
-  let endpoint: SentryEndpoint;
-  let reporter: ErrorReporter;
-
-  beforeAll(async () => {
-    endpoint = await startSentryEndpoint();
-    // loading the config is what teaches the redaction the secret values
-    const config = loadConfig({ APP_ENV: 'test', JWT_SECRET, SENTRY_DSN: endpoint.dsn });
-    reporter = await createWorkerErrorReporter(config, 'consumer-wallet');
-  });
-  afterAll(async () => {
-    await Sentry.close(2000);
-    await endpoint?.close();
-  });
-
   it('is off without SENTRY_DSN', async () => {
-    const off = await createWorkerErrorReporter(loadConfig({ APP_ENV: 'test' }), 'consumer-wallet');
+    const off = await createWorkerErrorReporter(loadConfig({ APP_ENV: 'test' }), 'consumer-telemetry');
     expect(off.enabled).toBe(false);
   });
 
-  it('sends a failure with its correlation id and service to the DSN, without secrets or message bodies', async () => {
-    expect(reporter.enabled).toBe(true);
-    const failure = new Error(`could not settle the transfer (signed with ${JWT_SECRET}, Authorization: Bearer ${BEARER})`);
-    // what a careless caller might attach: the message body and the NATS payload
-    Sentry.withScope((scope) => {
-      scope.setExtra('body', MESSAGE_BODY);
-      scope.setContext('nats', { subject: 'microdao.message.created', payload: { body: MESSAGE_BODY } });
-      scope.setUser({ id: 'user-1', email: EMAIL });
-      reporter.report(failure, { correlation_id: 'req-4711', consumer: 'wallet', event_type: 'message.created' });
-    });
-    expect(await reporter.flush(5000)).toBe(true);
+  it('reports a recurring failure once per incident and again once it recovered or the interval passed', () => {
+    const reports: ErrorTags[] = [];
+    const reporter: ErrorReporter = { enabled: true, report: (_error, tags = {}) => void reports.push(tags), flush: async () => true };
+    let now = 0;
+    const incidents = new IncidentReporter(reporter, { intervalMs: 1000, now: () => now });
+    for (let retry = 0; retry < 5; retry += 1) incidents.report('claim', new Error('connection refused'), { stage: 'claim' });
+    now = 999;
+    incidents.report('claim', new Error('connection refused'));
+    incidents.report('publish:nats_unavailable', new Error('timeout'));
+    now = 1000;
+    incidents.report('claim', new Error('connection refused'));
+    expect(incidents.recovered('claim')).toBe(true);
+    expect(incidents.recovered('claim')).toBe(false);
+    incidents.report('claim', new Error('connection refused'));
+    expect(reports.map((t) => t.incident)).toEqual(['claim', 'publish:nats_unavailable', 'claim', 'claim']);
+    expect(reports[0]).toEqual({ incident: 'claim', stage: 'claim' });
+  });
 
-    const [event] = await endpoint.waitForEvents(1);
+  it('the relay process reports an event it dead-letters, with its type, id and correlation id, without its payload', async () => {
+    const { db, streams } = await fixture.setUp('sentry_relay');
+    const marker = `broken-${randomUUID()}`;
+    const correlationId = `req-${randomUUID()}`;
+    const id = await enqueue(db.sql, { type: 'message.created', aggregateId: 'm-1', payload: { message_id: marker }, correlationId });
+    const relay = spawnRelay(databaseSettings(db.url), testServices.natsUrl, streams, {
+      SENTRY_DSN: endpoint.dsn,
+      OUTBOX_RELAY_MAX_ATTEMPTS: '2',
+    });
+    fixture.afterTest(async () => relay.child.kill('SIGKILL'));
+    await waitFor('the dead letter to reach Sentry', () => eventsWith('dead_letter:payload_schema:message.created').length > 0, 20_000);
+
+    const [event] = eventsWith('dead_letter:payload_schema:message.created');
     expect(event!.environment).toBe('test');
     expect(event!.tags).toMatchObject({
-      service: 'consumer-wallet',
-      correlation_id: 'req-4711',
-      consumer: 'wallet',
+      service: 'outbox-relay',
       event_type: 'message.created',
+      event_id: id,
+      correlation_id: correlationId,
+      reason: 'payload_schema',
+      attempts: '2',
     });
-    const exception = (event!.exception as { values: { type: string; value: string }[] }).values[0]!;
-    expect(exception.type).toBe('Error');
-    expect(exception.value).toContain('could not settle the transfer');
-    expect((event!.contexts as Record<string, Record<string, unknown>>).nats).toEqual({ subject: 'microdao.message.created' });
-    expect(event!.user).toEqual({ id: 'user-1' });
-
+    expect(exceptionOf(event!)).toMatchObject({
+      type: 'OutboxRelayFailure',
+      value: 'an outbox event was dead-lettered after 2 attempts: payload_schema',
+    });
+    // the relay's own log says which field is wrong; Sentry gets neither the payload nor that detail
+    expect(relay.lines.some((line) => line.includes('message_id'))).toBe(true);
     const sent = endpoint.envelopes.map((e) => e.raw).join('\n');
-    expect(sent).toContain('req-4711');
-    expect(sent).not.toContain(JWT_SECRET);
-    expect(sent).not.toContain(BEARER);
-    expect(sent).not.toContain(MESSAGE_BODY);
-    expect(sent).not.toContain(EMAIL);
+    expect(sent).not.toContain(marker);
+    relay.child.kill('SIGTERM');
+    expect(await relay.exited).toBe(0);
+  });
+
+  it('the telemetry consumer process reports a failing handler and the dead letter it ends in, without the payload', async () => {
+    const { db, streams } = await fixture.setUp('sentry_consumer');
+    // the handler's table is gone (a migration rolled back too far): every attempt fails
+    await db.sql`drop table public.telemetry_event_counts`;
+    const payload = messageCreated();
+    const eventId = randomUUID();
+    const correlationId = `req-${randomUUID()}`;
+    const h = natsHeaders();
+    h.set(EVENT_HEADERS.id, eventId);
+    h.set(EVENT_HEADERS.type, 'message.created');
+    h.set(EVENT_HEADERS.correlationId, correlationId);
+    h.set(EVENT_HEADERS.aggregateType, 'message');
+    h.set(EVENT_HEADERS.aggregateId, 'm-1');
+    await jetstream(fixture.nc).publish(subjectFor(streams.NATS_SUBJECT_PREFIX, 'message.created'), JSON.stringify(payload), {
+      headers: h,
+    });
+
+    const settings = databaseSettings(db.url);
+    const consumer = spawn(process.execPath, ['--import', 'tsx', 'workers/consumers/telemetry/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        ENV_FILE: '/nonexistent/.env',
+        APP_ENV: 'test',
+        DB_HOST: settings.DB_HOST,
+        DB_PORT: String(settings.DB_PORT),
+        DB_NAME: settings.DB_NAME,
+        DB_USER: settings.DB_USER,
+        NATS_URL: testServices.natsUrl,
+        NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
+        NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
+        NATS_CONSUMER_TELEMETRY: 'telemetry-sentry',
+        CONSUMER_MAX_DELIVER: '2',
+        SENTRY_DSN: endpoint.dsn,
+        METRICS_PORT: String(20_000 + Math.floor(Math.random() * 40_000)),
+      },
+      stdio: 'ignore',
+    });
+    fixture.afterTest(async () => consumer.kill('SIGKILL'));
+    const deadLetter = 'dead_letter:handler_failed:message.created';
+    await waitFor('the dead letter to reach Sentry', () => eventsWith(deadLetter).length > 0, 20_000);
+
+    const where = { service: 'consumer-telemetry', consumer: 'telemetry-sentry', event_type: 'message.created', event_id: eventId };
+    // the handler's own error, reported on its first failure (not on each of them)
+    const failures = eventsWith('handler_failed:message.created');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.tags).toMatchObject({ ...where, correlation_id: correlationId, handler_failures: '1' });
+    expect(exceptionOf(failures[0]!).value).toContain('relation "public.telemetry_event_counts" does not exist');
+    const [dead] = eventsWith(deadLetter);
+    expect(dead!.tags).toMatchObject({ ...where, correlation_id: correlationId, reason: 'handler_failed', delivery: '2' });
+    expect(exceptionOf(dead!)).toMatchObject({
+      type: 'ConsumerFailure',
+      value: 'telemetry-sentry dead-lettered a message.created message: handler_failed',
+    });
+    const sent = endpoint.envelopes.map((e) => e.raw).join('\n');
+    for (const value of [payload.message_id, payload.channel_id, payload.team_id, payload.author_id]) expect(sent).not.toContain(value);
   });
 });

@@ -4,6 +4,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { parseArgs } from 'node:util';
 import { streamDefinitions } from '../../functions/_shared/events/streams.ts';
+import { parseTime, UsageError } from '../lib/cli.ts';
 import { connectNats } from '../lib/nats.ts';
 import { connectWorkerDatabase, type Sql } from '../lib/postgres.ts';
 import { ensureStreams } from '../lib/streams.ts';
@@ -20,6 +21,9 @@ Commands:
   replay --since <time>       publish the events written since <time> again (a running relay does it)
     --until <time>            end of the range (exclusive); default: now
     --dry-run                 count the events, change nothing
+                              Each replayed aggregate's later events are published again too, after the
+                              range: its events then end the stream in commit order (replaying the range
+                              alone would put them behind later ones once the duplicate window has passed)
   retention                   delete published outbox rows older than OUTBOX_RETENTION_HOURS
     --hours <n>               another window, in hours
     --dry-run                 count the rows, delete nothing
@@ -29,21 +33,6 @@ Commands:
 
 <time> is ISO 8601 (2026-11-27T10:00:00Z) or an age: 90s, 15m, 2h, 3d.
 Configuration comes from the environment (and ./.env), as for the relay.`;
-
-class UsageError extends Error {}
-
-function parseTime(value: string, option: string): Date {
-  const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(value);
-  if (relative) {
-    const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(Date.now() - Number(relative[1]) * unitMs);
-  }
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`${option} '${value}' is not a time: use ISO 8601 (2026-11-27T10:00:00Z) or an age such as 15m, 2h or 3d`);
-  }
-  return date;
-}
 
 const { positionals, values } = (() => {
   try {
@@ -137,10 +126,11 @@ async function replay(): Promise<number> {
   const range = { since: parseTime(values.since, '--since'), until: values.until ? parseTime(values.until, '--until') : undefined };
   if (range.until && range.until <= range.since) throw new UsageError('--until must be later than --since');
   const label = `${range.since.toISOString()} .. ${range.until?.toISOString() ?? 'now'}`;
-  const events = await withDatabase((sql) => replayRange(sql, range, { dryRun }));
-  if (dryRun) say(`would replay ${events} published events written ${label}`);
+  const { inRange, aggregateTails } = await withDatabase((sql) => replayRange(sql, range, { dryRun }));
+  const tails = `, and ${aggregateTails} later events of the same aggregates (to keep each aggregate in order)`;
+  if (dryRun) say(`would replay ${inRange} published events written ${label}${tails}`);
   else {
-    say(`replaying ${events} events written ${label}: the running relays publish them again`);
+    say(`replaying ${inRange} events written ${label}${tails}: the running relays publish them again`);
     say('within the duplicate window the stream drops them; consumers skip event ids they already processed');
   }
   return 0;

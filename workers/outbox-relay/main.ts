@@ -8,7 +8,7 @@ import { createLogger } from '../../functions/_shared/log.ts';
 import { serveMetrics } from '../lib/metrics-server.ts';
 import { connectNats } from '../lib/nats.ts';
 import { connectWorkerDatabase } from '../lib/postgres.ts';
-import { createWorkerErrorReporter } from '../lib/sentry.ts';
+import { createWorkerErrorReporter, IncidentReporter } from '../lib/sentry.ts';
 import { ensureStreams } from '../lib/streams.ts';
 import { loadWorkerConfig } from '../lib/worker-config.ts';
 import { createOutboxRelayMetrics, relayMetricsHooks } from './metrics.ts';
@@ -17,8 +17,10 @@ import { OutboxRelay } from './relay.ts';
 const config = loadWorkerConfig('outbox-relay', process.env);
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'outbox-relay', pid: process.pid } });
 
-// Sentry (uncaught errors) and /metrics on METRICS_HOST:METRICS_PORT; the outbox gauges read their own pool
-await createWorkerErrorReporter(config, 'outbox-relay');
+// Sentry (uncaught errors, and the relay's failures: see OutboxRelay's reporter) and /metrics on
+// METRICS_HOST:METRICS_PORT; the outbox gauges read their own pool
+const reporter = await createWorkerErrorReporter(config, 'outbox-relay');
+const startupIncidents = new IncidentReporter(reporter);
 const metricsSql = connectWorkerDatabase(config, { applicationName: 'microdao-outbox-relay-metrics', max: 1 });
 const metrics = createOutboxRelayMetrics(metricsSql);
 const metricsServer = await serveMetrics(metrics.registry, { host: config.METRICS_HOST, port: config.METRICS_PORT }).catch(
@@ -49,6 +51,7 @@ async function shutdown(): Promise<void> {
   await running.nc?.drain().catch(() => {});
   await metricsServer?.close();
   await metricsSql.end({ timeout: 5 });
+  await reporter.flush(2000);
   process.exit(0);
 }
 
@@ -61,6 +64,7 @@ async function untilItWorks<T>(what: string, step: () => Promise<T>): Promise<T>
       if (stopping) throw error;
       const delay = Math.min(config.OUTBOX_RELAY_BACKOFF_MAX_MS, config.OUTBOX_RELAY_BACKOFF_BASE_MS * 2 ** attempt);
       logger.warn(`could not ${what}; retrying`, { error: (error as Error).message, retry_in_ms: delay });
+      startupIncidents.report(`start:${what}`, error, { stage: 'start' });
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -73,7 +77,8 @@ void nc.closed().then((error) => {
   // the client reconnects forever, so a close means it was refused for good (e.g. credentials): let the
   // supervisor restart the process rather than relay into nothing
   logger.error('NATS connection closed; exiting', { error: error instanceof Error ? error.message : undefined });
-  process.exit(1);
+  reporter.report(error ?? new Error('the NATS connection closed for good'), { stage: 'nats' });
+  void reporter.flush(2000).then(() => process.exit(1));
 });
 const jsm = await jetstreamManager(nc, { checkAPI: false });
 const provisioned = await untilItWorks('provision the event streams', () => ensureStreams(jsm, streamDefinitions(config)));
@@ -94,6 +99,7 @@ const candidate = new OutboxRelay({
   retentionHours: config.OUTBOX_RETENTION_HOURS,
   logger,
   hooks: relayMetricsHooks(metrics),
+  reporter,
 });
 await untilItWorks('start the relay (is the database migrated and reachable?)', () => candidate.start());
 running.relay = candidate;

@@ -6,8 +6,10 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Config } from '../../functions/_shared/config.ts';
 import type { Logger } from '../../functions/_shared/log.ts';
+import { noErrorReporter, type ErrorReporter } from '../../functions/_shared/sentry.ts';
 import { JetStreamAsyncPublisher } from '../lib/jetstream-publisher.ts';
 import { connectWorkerDatabase, type Sql } from '../lib/postgres.ts';
+import { IncidentReporter } from '../lib/sentry.ts';
 import type { RelayHooks } from './hooks.ts';
 import { LaneLeases, LEASE_APPLICATION_NAME } from './lanes.ts';
 import { publishBatch, type PublishOutcome } from './publish.ts';
@@ -50,6 +52,13 @@ export interface OutboxRelayOptions {
   retentionIntervalMs?: number;
   logger: Logger;
   hooks?: RelayHooks;
+  /** Sentry: claim and record failures, NATS outages (once per outage) and dead-lettered events. */
+  reporter?: ErrorReporter;
+}
+
+/** What the relay reports to Sentry: never a payload, only where and why. */
+export class OutboxRelayFailure extends Error {
+  override name = 'OutboxRelayFailure';
 }
 
 /** How long, in notify intervals, the relay keeps looking after it last found events: covers transactions
@@ -86,6 +95,7 @@ export class OutboxRelay {
   private readonly session: Sql;
   private readonly hooks: RelayHooks;
   private readonly log: Logger;
+  private readonly incidents: IncidentReporter;
   private readonly maxBatchesInFlight: number;
   /** NOTIFY, polling, lane changes: there may be work. */
   private readonly work = new Signal();
@@ -113,6 +123,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.hooks = options.hooks ?? {};
     this.log = options.logger;
+    this.incidents = new IncidentReporter(options.reporter ?? noErrorReporter);
     this.maxBatchesInFlight = options.maxBatchesInFlight ?? 4;
     // the relay needs a direct or session-mode connection anyway (advisory locks, LISTEN), so it can keep
     // prepared statements; a lost mark only means a republish the stream deduplicates, hence async commit
@@ -235,11 +246,13 @@ export class OutboxRelay {
         claim = await this.claim(lanes);
       } catch (error) {
         this.log.warn('could not claim from the outbox; backing off', { error: (error as Error).message });
+        this.incidents.report('claim', error, { stage: 'claim' });
         this.backOff();
         continue;
       } finally {
         this.claiming = false;
       }
+      if (this.incidents.recovered('claim')) this.log.info('claiming from the outbox again');
       if (claim.rows.length > 0) {
         this.startBatch(claim.rows);
         this.activeUntil = Date.now() + ACTIVE_WINDOW_NOTIFY_INTERVALS * this.notifyIntervalMs;
@@ -312,7 +325,10 @@ export class OutboxRelay {
       }
     };
     const batch: Promise<void> = this.processBatch(rows, release)
-      .catch((error: Error) => this.log.error('batch failed unexpectedly', { error }))
+      .catch((error: Error) => {
+        this.log.error('batch failed unexpectedly', { error });
+        this.incidents.report('batch', error, { stage: 'batch' });
+      })
       .finally(() => {
         for (const row of rows) {
           // a claim running now may have read these rows before they were marked: it must not take them
@@ -352,8 +368,11 @@ export class OutboxRelay {
     if (await this.persist('mark published events processed', () => markProcessed(this.sql, published))) {
       if (published.length > 0) this.hooks.eventsMarkedProcessed?.(published.length);
     }
-    await this.persist('record failed attempts', () => recordFailedAttempts(this.sql, failures, this.options));
-    this.reportFailures(outcomes);
+    let deadLettered: { id: string; attempts: number }[] = [];
+    await this.persist('record failed attempts', async () => {
+      deadLettered = await recordFailedAttempts(this.sql, failures, this.options);
+    });
+    this.reportFailures(outcomes, deadLettered);
     this.log.debug('batch done', {
       events: rows.length,
       published: published.length,
@@ -372,8 +391,10 @@ export class OutboxRelay {
     for (let attempt = 0; ; attempt += 1) {
       try {
         await write();
+        if (this.incidents.recovered(`record:${what}`)) this.log.info(`could ${what} again`);
         return true;
       } catch (error) {
+        this.incidents.report(`record:${what}`, error, { stage: 'record' });
         if (this.stopping && deadline === Infinity) deadline = Date.now() + 10_000;
         if (Date.now() >= deadline) {
           this.log.error(`could not ${what}; giving up, the events will be published again`, { error: (error as Error).message });
@@ -385,9 +406,36 @@ export class OutboxRelay {
     }
   }
 
-  private reportFailures(outcomes: PublishOutcome[]): void {
-    const failed = outcomes.filter((o) => o.status === 'failed');
+  /** Logs a batch's failures; reports to Sentry the first of a NATS outage and every dead-lettered event
+      (one per event type and reason within the report interval: a flood of bad events is one report). */
+  private reportFailures(outcomes: PublishOutcome[], deadLettered: { id: string; attempts: number }[]): void {
+    const failed = outcomes.flatMap((o) => (o.status === 'failed' ? [o] : []));
+    if (outcomes.some((o) => o.status === 'published')) {
+      for (const reason of ['nats_unavailable', 'stream_error'] as const) {
+        if (this.incidents.recovered(`publish:${reason}`)) this.log.info('publishing again', { after: reason });
+      }
+    }
     if (failed.length === 0) return;
+    const transient = failed.find((o) => !o.poison);
+    if (transient) {
+      this.incidents.report(
+        `publish:${transient.reason}`,
+        new OutboxRelayFailure(`publishing to JetStream failed (${transient.reason}): ${transient.detail}`),
+        this.eventTags(transient.row, transient.reason),
+      );
+    }
+    const attemptsOf = new Map(deadLettered.map((d) => [d.id, d.attempts]));
+    for (const o of failed) {
+      const attempts = attemptsOf.get(o.row.id);
+      if (attempts === undefined) continue;
+      // the detail may quote the payload (a JSON parse error does): it stays in last_error and the log
+      this.incidents.report(
+        `dead_letter:${o.reason}:${o.row.eventType}`,
+        new OutboxRelayFailure(`an outbox event was dead-lettered after ${attempts} attempts: ${o.reason}`),
+        { ...this.eventTags(o.row, o.reason), attempts },
+      );
+      this.log.error('event dead-lettered', { event_id: o.row.id, event_type: o.row.eventType, reason: o.reason, attempts });
+    }
     const byReason = new Map<string, number>();
     for (const o of failed) byReason.set(o.reason, (byReason.get(o.reason) ?? 0) + 1);
     const first = failed[0]!;
@@ -396,6 +444,10 @@ export class OutboxRelay {
       example_event_id: first.row.id,
       example_error: first.detail,
     });
+  }
+
+  private eventTags(row: OutboxRow, reason: string) {
+    return { event_id: row.id, event_type: row.eventType, correlation_id: row.correlationId ?? undefined, reason };
   }
 
   private async streamTakesSubject(subject: string): Promise<boolean> {

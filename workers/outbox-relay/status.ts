@@ -22,7 +22,7 @@ export function formatOutboxStatus(status: OutboxStatus): string {
     `  backlog              ${count(status.backlogEvents)} events${status.waitingForRetryEvents ? ` (${count(status.waitingForRetryEvents)} waiting to retry)` : ''}`,
     `  oldest unprocessed   ${status.backlogEvents ? `${age(status.oldestUnprocessedAgeSeconds)} old` : '-'}`,
     `  dead letters         ${count(status.deadLetterEvents)}${status.deadLetterEvents ? ' (public.outbox_dead_letters; requeue with `npm run outbox:requeue`)' : ''}`,
-    `  published, retained  ${count(status.processedEvents)}`,
+    `  published, retained  ~${count(status.processedEvents)} (estimated from the table statistics)`,
   ];
   const held = status.laneHolders.reduce((n, h) => n + h.lanes.length, 0);
   lines.push(

@@ -112,10 +112,15 @@ export interface RetryPolicy {
 }
 
 /** Records failed attempts: attempts + 1, last_error, and either the next attempt (backoff doubling per
-    attempt, with jitter) or, for a poison event at its last attempt, the dead letter. */
-export async function recordFailedAttempts(sql: Sql, failures: readonly FailedAttempt[], policy: RetryPolicy): Promise<void> {
-  if (failures.length === 0) return;
-  await sql`
+    attempt, with jitter) or, for a poison event at its last attempt, the dead letter. Returns the events
+    dead-lettered now, with their attempts. */
+export async function recordFailedAttempts(
+  sql: Sql,
+  failures: readonly FailedAttempt[],
+  policy: RetryPolicy,
+): Promise<{ id: string; attempts: number }[]> {
+  if (failures.length === 0) return [];
+  const recorded = await sql<{ id: string; attempts: number; deadLettered: boolean }[]>`
     update public.outbox_events e set
       attempts = e.attempts + 1,
       last_error = left(f.error, 2000),
@@ -129,7 +134,9 @@ export async function recordFailedAttempts(sql: Sql, failures: readonly FailedAt
       ${textArray(failures.map((f) => f.error))}::text[],
       ${`{${failures.map((f) => f.poison).join(',')}}`}::boolean[]
     ) as f(id, error, poison)
-    where e.id = f.id and not e.processed and e.dead_lettered_at is null`;
+    where e.id = f.id and not e.processed and e.dead_lettered_at is null
+    returning e.id, e.attempts, e.dead_lettered_at is not null as "deadLettered"`;
+  return recorded.filter((r) => r.deadLettered).map(({ id, attempts }) => ({ id, attempts }));
 }
 
 /** NATS is back: events that failed only because it was away may go now instead of at their backoff's end. */

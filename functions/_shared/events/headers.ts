@@ -21,3 +21,11 @@ export const DEAD_LETTER_HEADERS = {
   originalSubject: 'Microdao-Original-Subject',
   originalSequence: 'Microdao-Original-Stream-Sequence',
 } as const;
+
+/** Headers of a dead letter put back into the events stream for one consumer (npm run consumer:requeue-dlq).
+    Its Nats-Msg-Id must differ from the event id, or the stream would drop it as a duplicate within its
+    window, so the event id travels in its own header; other consumers skip the message. */
+export const REQUEUE_HEADERS = {
+  eventId: 'Microdao-Event-Id',
+  consumer: 'Microdao-Requeued-For',
+} as const;

@@ -3,7 +3,11 @@
 import { DEFAULT_TRANSACTION_LIMITS, type Sql, type TransactionLimits, type Tx } from '../../_shared/db.ts';
 
 /** Runs `work` in one transaction as service_role: RLS-exempt reads of the outbox and the audit log, within the timeouts. */
-export async function withServiceRole<T>(sql: Sql, work: (tx: Tx) => Promise<T>, limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS): Promise<T> {
+export async function withServiceRole<T>(
+  sql: Sql,
+  work: (tx: Tx) => Promise<T>,
+  limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
+): Promise<T> {
   return (await sql.begin(async (tx) => {
     await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true),
       set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),

@@ -92,7 +92,7 @@ export function Overview({ api }: { api: ApiClient }) {
                   <dd>{data.outbox.waiting_for_retry}</dd>
                 </div>
                 <div>
-                  <dt>Published, retained</dt>
+                  <dt>Published, retained (estimate)</dt>
                   <dd data-testid="outbox-processed">{data.outbox.processed_retained}</dd>
                 </div>
                 <div>

@@ -15,8 +15,9 @@ import { countEvent } from './telemetry.ts';
 const config = loadWorkerConfig('telemetry', process.env);
 const name = config.NATS_CONSUMER_TELEMETRY;
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'consumer-telemetry', consumer: name } });
-// Sentry (uncaught errors) and /metrics on METRICS_HOST:METRICS_PORT
-await createWorkerErrorReporter(config, 'consumer-telemetry');
+// Sentry (uncaught errors, and the consumer's failures: see DurableConsumer's reporter) and /metrics on
+// METRICS_HOST:METRICS_PORT
+const reporter = await createWorkerErrorReporter(config, 'consumer-telemetry');
 const metrics = createDurableConsumerMetrics(name);
 const metricsServer = await serveMetrics(metrics.registry, { host: config.METRICS_HOST, port: config.METRICS_PORT }).catch(
   (error: Error) => {
@@ -39,6 +40,7 @@ const consumer = new DurableConsumer({
   maxDeliver: config.CONSUMER_MAX_DELIVER,
   ackWaitMs: config.CONSUMER_ACK_WAIT_SECONDS * 1000,
   logger,
+  reporter,
 });
 
 let stopping = false;
@@ -48,7 +50,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     void consumer
       .stop()
-      .then(() => Promise.all([sql.end({ timeout: 5 }), nc.drain(), metricsServer?.close()]))
+      .then(() => Promise.all([sql.end({ timeout: 5 }), nc.drain(), metricsServer?.close(), reporter.flush(2000)]))
       .then(() => process.exit(0));
   });
 }
