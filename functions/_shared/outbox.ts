@@ -20,21 +20,38 @@ export class InvalidEventPayloadError extends Error {
   }
 }
 
+/** The payload as the catalog defines it, or an InvalidEventPayloadError saying what does not match. */
+export function assertCatalogPayload<T extends EventType>(type: T, payload: unknown): EventPayload<T> {
+  const parsed = eventCatalog[type].payload.safeParse(payload);
+  if (!parsed.success) {
+    throw new InvalidEventPayloadError(type, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  }
+  return parsed.data as EventPayload<T>;
+}
+
 /** Enqueues the event through app.enqueue_event (security definer: users cannot write the outbox directly). */
 export async function enqueueEvent<T extends EventType>(tx: postgres.TransactionSql, event: OutboxEvent<T>): Promise<string> {
-  const definition = eventCatalog[event.type];
-  const parsed = definition.payload.safeParse(event.payload);
-  if (!parsed.success) {
-    throw new InvalidEventPayloadError(
-      event.type,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
+  const payload = assertCatalogPayload(event.type, event.payload);
   const [row] = await tx<{ id: string }[]>`
-    select app.enqueue_event(
-      ${event.type}, ${definition.aggregate}, ${event.aggregateId}, ${tx.json(parsed.data as postgres.JSONValue)}::jsonb, ${event.correlationId}, ${definition.version}::int
-    ) as id`;
+    select ${enqueueEventCall(tx, event.type, tx`${event.aggregateId}`, tx`${tx.json(payload as postgres.JSONValue)}::jsonb`, event.correlationId)} as id`;
   return row!.id;
+}
+
+/**
+ * The app.enqueue_event call for `type`, for a statement that computes the aggregate id and payload itself
+ * (say, from an insert's RETURNING), so the change and its event cost one round trip. Such a statement must
+ * return the payload it wrote, and the caller must pass it to assertCatalogPayload before the transaction
+ * commits: the check then happens after the write, but still before anything is visible.
+ */
+export function enqueueEventCall(
+  tx: postgres.TransactionSql,
+  type: EventType,
+  aggregateId: postgres.PendingQuery<postgres.Row[]>,
+  payload: postgres.PendingQuery<postgres.Row[]>,
+  correlationId: string,
+): postgres.PendingQuery<postgres.Row[]> {
+  const definition = eventCatalog[type];
+  return tx`app.enqueue_event(${type}, ${definition.aggregate}, ${aggregateId}, ${payload}, ${correlationId}, ${definition.version}::int)`;
 }
 
 export interface AuditEntry {

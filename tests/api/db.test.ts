@@ -97,25 +97,25 @@ describe('withUserTransaction', () => {
     // plain pooled queries too (not this module's to fix), so the other tests must not share it
     const own = createDatabase(loadConfig(testEnvironment(database, { DB_POOL_MAX: '1' })));
     try {
-      let refused: unknown;
       const error = await withUserTransaction(own, claims, async (tx) => {
         const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
         await database.sql`select pg_terminate_backend(${row!.pid})`; // this test's own session only
+        // keep using the dead transaction until it fails; withUserTransaction may also give up first, when the
+        // connection's close reaches it before one of these queries does
         await waitUntil(
           'the transaction to see its session end',
           () =>
             tx`select 1`.then(
               () => false,
-              (e: unknown) => ((refused = e), true),
+              () => true,
             ),
-          {
-            timeoutMs: 10_000,
-          },
+          { timeoutMs: 10_000 },
         );
         return tx`select 1`;
       }).catch((e: unknown) => e);
+      // the caller gets the close, and this process (which postgres.js 3.4.9 would crash on a write to the dead
+      // connection) is still here to check it
       expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
-      expect((refused as { code?: string }).code).toMatch(/^(CONNECTION_CLOSED|ECONNRESET)$/);
     } finally {
       await own.end({ timeout: 1 });
     }

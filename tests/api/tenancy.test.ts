@@ -135,8 +135,8 @@ describe("the handlers' SQL under another team member's claims", () => {
     const written = await asUser(gateway.sql, carol.userId, async (tx) => ({
       channel: await channels.insertChannel(tx, { teamId: seedIds.demoTeam, name: 'intruder', topic: null }),
       archived: await channels.archiveChannel(tx, seedIds.generalChannel),
-      message: await messages.insertMessage(tx, { channelId: seedIds.generalChannel, body: 'intruder' }),
-      followup: await messages.insertFollowup(tx, { parentId: seedIds.welcomeMessage, body: 'intruder' }),
+      message: await messages.insertMessage(tx, { channelId: seedIds.generalChannel, body: 'intruder', correlationId: 'tenancy-test' }),
+      followup: await messages.insertFollowup(tx, { parentId: seedIds.welcomeMessage, body: 'intruder', correlationId: 'tenancy-test' }),
       edited: await messages.updateMessageBody(tx, { messageId: seedIds.welcomeMessage, body: 'defaced' }),
       editedFollowup: await messages.updateMessageBody(tx, { messageId: followupId, body: 'defaced' }),
       deleted: await messages.softDeleteMessage(tx, seedIds.welcomeMessage),

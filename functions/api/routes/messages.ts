@@ -3,7 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { ApiError, conflict, forbidden, notFound } from '../../_shared/errors.ts';
 import type { Tx } from '../../_shared/db.ts';
-import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
+import { assertCatalogPayload, enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
 import { inUserTransaction } from '../context.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, Text, Timestamp, userRoute, Uuid } from '../openapi.ts';
 import { CursorParam, pageOf } from '../pagination.ts';
@@ -124,10 +124,10 @@ export const messageRoutes = createRouter()
   .openapi(postMessage, async (c) => {
     const { channel_id: channelId, body } = c.req.valid('json');
     const message = await inUserTransaction(c, async (tx) => {
-      const message = await insertMessage(tx, { channelId, body });
-      if (!message) throw (await findChannel(tx, channelId)) ? channelArchived() : channelNotFound();
-      const payload = { ...messageEvent(message), parent_id: null, created_at: message.created_at };
-      await enqueueEvent(tx, { type: 'message.created', aggregateId: message.id, payload, correlationId: c.var.requestId });
+      const created = await insertMessage(tx, { channelId, body, correlationId: c.var.requestId });
+      if (!created) throw (await findChannel(tx, channelId)) ? channelArchived() : channelNotFound();
+      const { event_payload: payload, ...message } = created;
+      assertCatalogPayload('message.created', payload);
       return message;
     });
     return c.json(message, 201);
@@ -172,10 +172,10 @@ export const messageRoutes = createRouter()
     const { messageId } = c.req.valid('param');
     const { body } = c.req.valid('json');
     const followup = await inUserTransaction(c, async (tx) => {
-      const followup = await insertFollowup(tx, { parentId: messageId, body });
-      if (!followup) throw await explainMessageRefusal(tx, messageId, 'reply');
-      const payload = { ...messageEvent(followup), parent_id: messageId, created_at: followup.created_at };
-      await enqueueEvent(tx, { type: 'message.created', aggregateId: followup.id, payload, correlationId: c.var.requestId });
+      const created = await insertFollowup(tx, { parentId: messageId, body, correlationId: c.var.requestId });
+      if (!created) throw await explainMessageRefusal(tx, messageId, 'reply');
+      const { event_payload: payload, ...followup } = created;
+      assertCatalogPayload('message.created', payload);
       return followup;
     });
     return c.json(followup, 201);
