@@ -369,6 +369,11 @@ export type SecretFileReader = (path: string) => string;
 export interface ParseOptions {
   /** Lets NAME_FILE=/path supply a secret; without a reader, NAME_FILE is refused. */
   readSecretFile?: SecretFileReader;
+  /**
+   * The variables this process reads (a worker's list in workers/lib/worker-config.ts): problems with any
+   * other variable are not its to report, so the relay does not demand JWT_SECRET. Default: all of them.
+   */
+  uses?: readonly (keyof Config)[];
 }
 
 // Mounted secrets are read once per path and kept in this process's memory only.
@@ -418,27 +423,36 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 
 /** Validates a set of variables; returns every problem at once rather than stopping at the first. */
 export function parseConfig(source: Record<string, string | undefined>, options: ParseOptions = {}): ConfigResult {
+  const uses = options.uses && new Set<string>(['APP_ENV', ...options.uses]);
+  const { config, problems } = parseAllVariables(source, options);
+  const mine = uses ? problems.filter((problem) => uses.has(problem.variable.replace(/_FILE$/, ''))) : problems;
+  if (mine.length || !config) return { ok: false, problems: mine.length ? mine : problems };
+  rememberSecretValues(SECRET_VARIABLES.map((name) => config[name]));
+  return { ok: true, config };
+}
+
+/** Every problem at once, and the configuration without the invalid variables (their defaults stand in). */
+function parseAllVariables(
+  source: Record<string, string | undefined>,
+  options: ParseOptions,
+): { config?: Config; problems: ConfigProblem[] } {
   const { values, mounted, problems } = resolveMountedSecrets(source, options);
   let parsed = configSchema.safeParse(values);
+  let checked = values;
+  const invalid = new Set<string>();
   if (!parsed.success) {
-    const invalid = new Set<string>();
     for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? 'config');
       invalid.add(variable);
       problems.push({ variable, problem: `is invalid (${issue.message})`, fix: `see the comment above ${variable} in .env.example` });
     }
     // Check the rest too, so one typo does not hide the other violations.
-    const rest = Object.fromEntries(Object.entries(values).filter(([key]) => !invalid.has(key)));
-    parsed = configSchema.safeParse(rest);
-    if (!parsed.success) return { ok: false, problems };
-    for (const problem of environmentRules(parsed.data, rest, mounted)) if (!invalid.has(problem.variable)) problems.push(problem);
-    return { ok: false, problems };
+    checked = Object.fromEntries(Object.entries(values).filter(([key]) => !invalid.has(key)));
+    parsed = configSchema.safeParse(checked);
+    if (!parsed.success) return { problems };
   }
-  problems.push(...environmentRules(parsed.data, values, mounted));
-  if (problems.length) return { ok: false, problems };
-  const config = parsed.data;
-  rememberSecretValues(SECRET_VARIABLES.map((name) => config[name]));
-  return { ok: true, config };
+  for (const problem of environmentRules(parsed.data, checked, mounted)) if (!invalid.has(problem.variable)) problems.push(problem);
+  return { config: parsed.data, problems };
 }
 
 export class ConfigError extends Error {

@@ -102,11 +102,36 @@ export const isStatementTimeout = (error: unknown): boolean =>
  * connection, whose `onclose` the pool calls), then rejects with CONNECTION_CLOSED, refuses the work's later
  * queries, and neither rolls back nor releases the dead connection (the pool has already taken it back).
  */
-export async function withUserTransaction<T>(
+export function withUserTransaction<T>(
   sql: Sql,
   claims: TransactionClaims,
   work: (tx: Tx) => Promise<T>,
   limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
+): Promise<T> {
+  return withRoleTransaction(sql, 'authenticated', claims, work, limits);
+}
+
+/** Claims of service-role work: no user, so auth.uid() is null and RLS does not apply (service_role bypasses it). */
+const SERVICE_ROLE_CLAIMS = { role: 'service_role' } as const;
+
+/**
+ * Runs `work` in one transaction as service_role, within the same timeouts and guards as a user transaction.
+ * Explicit and rare: the admin console's cross-team reads and access-key lookups, never a user's request.
+ */
+export function withServiceRole<T>(
+  sql: Sql,
+  work: (tx: Tx) => Promise<T>,
+  limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
+): Promise<T> {
+  return withRoleTransaction(sql, 'service_role', SERVICE_ROLE_CLAIMS, work, limits);
+}
+
+async function withRoleTransaction<T>(
+  sql: Sql,
+  role: 'authenticated' | 'service_role',
+  claims: Record<string, unknown>,
+  work: (tx: Tx) => Promise<T>,
+  limits: TransactionLimits,
 ): Promise<T> {
   const connection = await sql.reserve();
   let closedBy: Error | undefined;
@@ -127,7 +152,7 @@ export async function withUserTransaction<T>(
     await Promise.race([
       Promise.all([
         connection.unsafe('begin', [], { simple: false, onexecute: watchClose } as postgres.UnsafeQueryOptions).execute(),
-        connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true),
+        connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', ${role}, true),
           set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
           set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`,
       ]),

@@ -1,10 +1,13 @@
 // The one error shape of every 4xx/5xx answer: { "error": { "code", "message", "request_id" } }. `code` is
 // stable (clients branch on it), `message` is a sentence a person can act on, `request_id` ties the answer
 // to the log lines of the request.
+import { z } from 'zod';
 
-export interface ErrorBody {
-  error: { code: string; message: string; request_id: string };
-}
+/** The error shape as a schema: the OpenAPI document (core/route.ts) and every check of an answer use this one. */
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), request_id: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
@@ -29,13 +32,4 @@ export const forbidden = (code: string, message: string) => new ApiError(403, co
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
 export const badRequest = (code: string, message: string) => new ApiError(400, code, message);
 
-export const isErrorBody = (value: unknown): value is ErrorBody => {
-  const error = (value as ErrorBody | null)?.error;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof error.code === 'string' &&
-    typeof error.message === 'string' &&
-    typeof error.request_id === 'string'
-  );
-};
+export const isErrorBody = (value: unknown): value is ErrorBody => ErrorBodySchema.safeParse(value).success;

@@ -3,6 +3,7 @@
 // outbox that the relay and consumers could not parse.
 import type postgres from 'postgres';
 import { eventCatalog, type EventPayload, type EventType } from './events/catalog.ts';
+import { checkEvent } from './events/validate.ts';
 
 export interface OutboxEvent<T extends EventType> {
   type: T;
@@ -22,11 +23,9 @@ export class InvalidEventPayloadError extends Error {
 
 /** The payload as the catalog defines it, or an InvalidEventPayloadError saying what does not match. */
 export function assertCatalogPayload<T extends EventType>(type: T, payload: unknown): EventPayload<T> {
-  const parsed = eventCatalog[type].payload.safeParse(payload);
-  if (!parsed.success) {
-    throw new InvalidEventPayloadError(type, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
-  }
-  return parsed.data as EventPayload<T>;
+  const checked = checkEvent(type, payload);
+  if (!checked.ok) throw new InvalidEventPayloadError(type, checked.detail);
+  return checked.payload as EventPayload<T>;
 }
 
 /** Enqueues the event through app.enqueue_event (security definer: users cannot write the outbox directly). */

@@ -1,54 +1,24 @@
 // The gateway app factory: installs, once, request id → JSON request log → CORS → rate limits → body-size
 // limit, the 404 and error handlers, mounts one router per resource under /api, and serves the OpenAPI document
-// generated from the same zod definitions. Tests build the app through this same function.
+// generated from the same zod definitions. Its dependencies come built (gateway.ts); tests build the app the same way.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
-import { createTokenVerifier, type TokenVerifier } from '../_shared/auth.ts';
 import { ConfigError, type Config, type ConfigProblem } from '../_shared/config.ts';
-import type { Sql } from '../_shared/db.ts';
-import { createLogger, type Logger } from '../_shared/log.ts';
-import type { GatewayMetrics } from '../_shared/metrics.ts';
-import { rateLimiterFromConfig, type RateLimiter } from '../_shared/rate-limit.ts';
-import { noErrorReporter, type ErrorReporter } from '../_shared/sentry.ts';
-import { errorResponse, type GatewayDeps, type GatewayEnv } from './context.ts';
-import { handleError } from './error-handler.ts';
-import { createLiveHub, type LiveHub } from './live-hub.ts';
-import { metricsEndpoint, requestMetrics } from './metrics.ts';
-import { requestLog } from './middleware.ts';
-import { validationHook } from './openapi.ts';
-import { rateLimit } from './rate-limit.ts';
-import { createReadinessCheck, type ReadinessCheck } from './readiness.ts';
-import { adminRoutes } from './routes/admin.ts';
-import { channelRoutes } from './routes/channels.ts';
-import { devLoginRoutes } from './routes/dev-login.ts';
-import { healthRoutes } from './routes/health.ts';
-import { liveRoutes } from './routes/live.ts';
-import { messageRoutes } from './routes/messages.ts';
-import { teamRoutes } from './routes/teams.ts';
-
-export interface AppOptions {
-  config: Config;
-  sql: Sql;
-  logger?: Logger;
-  verifier?: TokenVerifier;
-  readiness?: ReadinessCheck;
-  /** Source of GET /api/live's events (default: NATS at NATS_URL, connected on first use). */
-  live?: LiveHub;
-  /** Newest migration version this code expects (see newestMigrationVersion); /api/ready compares it. */
-  expectedMigration?: string | null;
-  /** Request metrics, served at GET /metrics (local and self-hosted only: an edge isolate is not scraped). */
-  metrics?: GatewayMetrics;
-  /** Where 500s are reported (default: nowhere). */
-  errorReporter?: ErrorReporter;
-  /**
-   * Counts requests against RATE_LIMIT_GLOBAL and RATE_LIMIT_PER_KEY. Default: built from the configuration
-   * (Upstash or REDIS_URL; connects on first use, and whoever builds the app closes it: see buildGateway);
-   * null: no limits, which is also the default when neither store is configured (local/test/dev only).
-   */
-  rateLimiter?: RateLimiter | null;
-}
+import { errorResponse, type GatewayDeps, type GatewayEnv } from './core/context.ts';
+import { handleError } from './core/error-handler.ts';
+import { metricsEndpoint, requestMetrics } from './core/request-metrics.ts';
+import { requestLog } from './core/request-log.ts';
+import { validationHook } from './core/route.ts';
+import { rateLimit } from './core/rate-limit.ts';
+import { adminRoutes } from './admin/admin.routes.ts';
+import { channelRoutes } from './messaging/channels.routes.ts';
+import { devLoginRoutes } from './auth/dev-login.routes.ts';
+import { healthRoutes } from './ops/health.routes.ts';
+import { liveRoutes } from './messaging/live.routes.ts';
+import { messageRoutes } from './messaging/messages.routes.ts';
+import { teamRoutes } from './messaging/teams.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -74,33 +44,19 @@ function assertStartable(config: Config): void {
   if (problems.length) throw new ConfigError(problems);
 }
 
-export function createApp(options: AppOptions) {
-  const { config, sql } = options;
+export function createApp(deps: GatewayDeps) {
+  const { config, metrics } = deps;
   assertStartable(config);
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'api', environment: config.APP_ENV } });
-  const rateLimiter = options.rateLimiter === undefined ? rateLimiterFromConfig(config) : options.rateLimiter;
-  if (!rateLimiter && !config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
-    logger.warn('rate limits are off: neither UPSTASH_REDIS_REST_URL/TOKEN nor REDIS_URL is set');
-  }
-  const deps: GatewayDeps = {
-    config,
-    sql,
-    logger,
-    verifier: options.verifier ?? createTokenVerifier(config),
-    readiness: options.readiness ?? createReadinessCheck(config, sql, options.expectedMigration ?? null, { logger, redis: rateLimiter }),
-    live: options.live ?? createLiveHub(config, logger),
-    errorReporter: options.errorReporter ?? noErrorReporter,
-  };
 
   // middleware on the root covers every path, /api or not, so even a stray 404 has a request id and a log line
   const root = new OpenAPIHono<GatewayEnv>({ defaultHook: validationHook });
   // registered before the middleware, so a scrape is neither logged nor counted
-  if (options.metrics) root.get('/metrics', metricsEndpoint(options.metrics));
+  if (metrics) root.get('/metrics', metricsEndpoint(metrics));
   root.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
   });
-  if (options.metrics) root.use('*', requestMetrics(options.metrics));
+  if (metrics) root.use('*', requestMetrics(metrics));
   root.use('*', requestId({ headerName: 'X-Request-ID', limitLength: 128 }));
   root.use('*', requestLog());
   root.use(
@@ -114,7 +70,7 @@ export function createApp(options: AppOptions) {
     }),
   );
   // after CORS, so a browser can read a 429; before the body is read, so a refused request costs no parsing
-  root.use('*', rateLimit(rateLimiter));
+  root.use('*', rateLimit(deps.rateLimiter));
   root.use(
     '*',
     bodyLimit({
@@ -148,7 +104,7 @@ export function createApp(options: AppOptions) {
   // generated once at start-up: a schema the generator cannot describe fails here, not on a request
   const document = app.getOpenAPIDocument({
     openapi: '3.0.3',
-    info: { title: 'MicroDAO API', version: options.expectedMigration ?? 'unversioned', description: 'Teams, channels and messages.' },
+    info: { title: 'MicroDAO API', version: deps.expectedMigration ?? 'unversioned', description: 'Teams, channels and messages.' },
   });
   app.get('/openapi.json', (c) => c.json(document, 200));
 

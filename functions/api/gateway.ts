@@ -1,21 +1,71 @@
-// Turns a set of environment variables into a running gateway: config (refusing a bad one with every
-// problem and its fix), database pool, rate limiter, app. Runtime-agnostic; the Deno entry files pass Deno.env and the
-// migration file names in, Node tests and the benchmark can do the same with process.env.
+// Builds the gateway's dependencies, once and in one place (config, database pool, token verifier, readiness,
+// live events, rate limiter, logger, error reporter), and turns a set of environment variables into a running
+// gateway. Runtime-agnostic: the Deno entry files pass Deno.env and the migration file names in; Node tests and
+// the benchmark do the same with process.env, or build the dependencies with createGatewayDeps.
+import { createTokenVerifier, type TokenVerifier } from '../_shared/auth.ts';
 import { loadConfig, type Config } from '../_shared/config.ts';
 import { createDatabase, type Sql } from '../_shared/db.ts';
-import { createLogger } from '../_shared/log.ts';
+import { createLogger, type Logger } from '../_shared/log.ts';
 import type { GatewayMetrics } from '../_shared/metrics.ts';
-import { rateLimiterFromConfig } from '../_shared/rate-limit.ts';
-import type { ErrorReporter } from '../_shared/sentry.ts';
+import { rateLimiterFromConfig, type RateLimiter } from '../_shared/rate-limit.ts';
+import { noErrorReporter, type ErrorReporter } from '../_shared/sentry.ts';
 import { createApp, type App } from './app.ts';
-import { createLiveHub } from './live-hub.ts';
-import { newestMigrationVersion } from './readiness.ts';
+import type { GatewayDeps } from './core/context.ts';
+import { createLiveHub, type LiveHub } from './core/live-hub.ts';
+import { createReadinessCheck, newestMigrationVersion, type ReadinessCheck } from './core/readiness.ts';
+
+/** What a caller supplies; everything left out is built from the configuration. */
+export interface GatewayOptions {
+  config: Config;
+  sql: Sql;
+  logger?: Logger;
+  verifier?: TokenVerifier;
+  readiness?: ReadinessCheck;
+  /** Source of GET /api/live's events (default: NATS at NATS_URL, connected on first use). */
+  live?: LiveHub;
+  expectedMigration?: string | null;
+  metrics?: GatewayMetrics;
+  errorReporter?: ErrorReporter;
+  /**
+   * Default: built from the configuration (Upstash or REDIS_URL; connects on first use); null: no limits,
+   * which is also the default when neither store is configured (local/test/dev only).
+   */
+  rateLimiter?: RateLimiter | null;
+}
+
+export function createGatewayDeps(options: GatewayOptions): GatewayDeps {
+  const { config, sql } = options;
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, base: { service: 'api', environment: config.APP_ENV } });
+  const rateLimiter = options.rateLimiter === undefined ? rateLimiterFromConfig(config) : options.rateLimiter;
+  if (!rateLimiter && !config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
+    logger.warn('rate limits are off: neither UPSTASH_REDIS_REST_URL/TOKEN nor REDIS_URL is set');
+  }
+  const expectedMigration = options.expectedMigration ?? null;
+  return {
+    config,
+    sql,
+    logger,
+    verifier: options.verifier ?? createTokenVerifier(config),
+    readiness: options.readiness ?? createReadinessCheck(config, sql, expectedMigration, { logger, redis: rateLimiter }),
+    live: options.live ?? createLiveHub(config, logger),
+    errorReporter: options.errorReporter ?? noErrorReporter,
+    rateLimiter,
+    expectedMigration,
+    metrics: options.metrics,
+  };
+}
+
+/** Closes what createGatewayDeps opened: live events' NATS connection, the limiter's Redis, the pool (waits up to 5 s). */
+export async function closeGatewayDeps(deps: GatewayDeps): Promise<void> {
+  await deps.live.close();
+  await deps.rateLimiter?.close();
+  await deps.sql.end({ timeout: 5 });
+}
 
 export interface Gateway {
   app: App;
   config: Config;
   sql: Sql;
-  /** Closes the live events' NATS connection, the rate limiter's Redis connection and the database pool (waits up to 5 s for running queries). */
   close(): Promise<void>;
 }
 
@@ -32,23 +82,14 @@ export function buildGateway(
 ): Gateway {
   const config = loadConfig(environment);
   const sql = createDatabase(config);
-  const live = createLiveHub(config, createLogger({ level: config.LOG_LEVEL, base: { service: 'api', environment: config.APP_ENV } }));
-  const rateLimiter = rateLimiterFromConfig(config);
-  const app = createApp({
+  const deps = createGatewayDeps({
     config,
     sql,
-    live,
-    rateLimiter,
     expectedMigration: migrationFileNames ? newestMigrationVersion(migrationFileNames) : null,
     metrics: extras.metrics,
     errorReporter: extras.errorReporter?.(config),
   });
-  const close = async () => {
-    await live.close();
-    await rateLimiter?.close();
-    await sql.end({ timeout: 5 });
-  };
-  return { app, config, sql, close };
+  return { app: createApp(deps), config, sql, close: () => closeGatewayDeps(deps) };
 }
 
 const SUPABASE_FUNCTIONS_PREFIX = '/functions/v1';

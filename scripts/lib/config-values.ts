@@ -1,10 +1,9 @@
 // Prints the values of the named configuration variables, one per line (empty when unset), from the file in
 // ENV_FILE when set, else from the environment: deploy scripts read a project ref or an org id through it.
-import { readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 
 const envFile = process.env.ENV_FILE;
-const source: Record<string, string | undefined> = envFile ? parseEnv(readFileSync(envFile, 'utf8')) : process.env;
+const source: Record<string, string | undefined> = envFile ? readEnvFile(envFile) : process.env;
 for (const name of process.argv.slice(2)) {
   const value = source[name] ?? '';
   if (value.includes('\n')) {

@@ -1,8 +1,6 @@
 // The logic of scripts/env-check: validates one environment's configuration with the config module's rules
 // and reports every violation at once, each with its fix. Importable, so tests run the matrix in-process.
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseEnv } from 'node:util';
 import {
   APP_ENVS,
   CONFIG_VARIABLES,
@@ -12,6 +10,7 @@ import {
   type AppEnv,
   type ConfigProblem,
 } from '../../functions/_shared/config.ts';
+import { readEnvFile, readSecretFile } from '../../functions/_shared/env-file.ts';
 
 export interface EnvCheckReport {
   problems: ConfigProblem[];
@@ -40,7 +39,7 @@ export function checkEnvironment(env: AppEnv, source: Record<string, string | un
       });
     }
   }
-  const result = parseConfig({ ...source, APP_ENV: env }, { readSecretFile: (path) => readFileSync(path, 'utf8') });
+  const result = parseConfig({ ...source, APP_ENV: env }, { readSecretFile });
   if (!result.ok) problems.push(...result.problems);
   if (isProductionLike(env) || env === 'dev') {
     if (!source.SMOKE_USER_EMAIL || !(source.SMOKE_USER_PASSWORD || source.SMOKE_USER_PASSWORD_FILE)) {
@@ -88,7 +87,7 @@ function main(argv: string[]): number {
   let source: Record<string, string | undefined>;
   if (envFile) {
     try {
-      source = parseEnv(readFileSync(envFile, 'utf8'));
+      source = readEnvFile(envFile);
     } catch (error) {
       process.stderr.write(`env-check: error: cannot read ${envFile} (${(error as Error).message}); pass the path of the env file\n`);
       return 2;

@@ -1,13 +1,10 @@
 // Prints the postgres:// URL of the configured database (DB_* variables, from the environment or .env),
 // so shell scripts share the config module's rules instead of re-implementing them.
-import { existsSync } from 'node:fs';
 import { databaseUrl, loadConfig, ConfigError } from '../../functions/_shared/config.ts';
-
-const envFile = process.env.ENV_FILE ?? '.env';
-if (existsSync(envFile)) process.loadEnvFile(envFile);
+import { withEnvFile } from '../../functions/_shared/env-file.ts';
 
 try {
-  const config = loadConfig({ APP_ENV: 'local', ...process.env });
+  const config = loadConfig({ APP_ENV: 'local', ...withEnvFile(process.env, process.env.ENV_FILE ?? '.env') });
   process.stdout.write(databaseUrl(config));
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -5,7 +5,7 @@
 //   node --import tsx scripts/lib/scan-web-bundle.ts web/dist/city web/dist/admin
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseEnv } from 'node:util';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 import { SECRET_VARIABLES } from '../../functions/_shared/config.ts';
 
 export interface Finding {
@@ -73,7 +73,7 @@ export function knownSecretValues(envFiles: string[], environment: Record<string
   };
   for (const file of envFiles) {
     if (!existsSync(file)) continue;
-    for (const [name, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) add(name, value, file);
+    for (const [name, value] of Object.entries(readEnvFile(file))) add(name, value, file);
   }
   for (const [name, value] of Object.entries(environment)) add(name, value, 'environment');
   return secrets;

@@ -1,10 +1,10 @@
 // Chooses what `supabase secrets set` receives from an environment's secrets file: every variable the
 // functions read, minus what must not or cannot go there. Prints the chosen NAMES (never values) on stdout;
 // with --out FILE also writes NAME=value lines to FILE (mode 600) for the CLI to read.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseEnv } from 'node:util';
 import { DEPLOY_ONLY_VARIABLES } from '../../functions/_shared/config.ts';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 
 /** Why a variable stays out of the functions' secrets, or undefined when it is synced. */
 export function reasonToSkip(name: string, value: string): string | undefined {
@@ -35,7 +35,7 @@ function main(argv: string[]): void {
   const outIndex = argv.indexOf('--out');
   const appEnvIndex = argv.indexOf('--app-env');
   if (!envFile) throw new Error('usage: secrets-file.ts ENV_FILE [--app-env ENV] [--out FILE]');
-  const source = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;
+  const source = readEnvFile(envFile);
   if (appEnvIndex > 0) {
     // the functions refuse to start without APP_ENV: the target environment goes along even if the file omits it
     const target = argv[appEnvIndex + 1]!;

@@ -2,7 +2,7 @@
 // health, readiness, then sign in → create a channel → send a message → see it listed → archive the channel.
 // Checklist items whose feature this deployment does not have yet report "not available yet" — never a pass.
 import { readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 
 type Outcome = 'pass' | 'fail' | 'not available yet' | 'not checked' | 'skipped';
 interface StepResult {
@@ -55,7 +55,7 @@ function parseOptions(argv: string[]): Options {
   const env = flags.get('env');
   if (typeof env !== 'string') throw new UsageError('--env is required: local, test, dev, staging or prod');
   const envFile = flags.get('env-file');
-  const source: Record<string, string | undefined> = typeof envFile === 'string' ? parseEnv(readFileSync(envFile, 'utf8')) : process.env;
+  const source: Record<string, string | undefined> = typeof envFile === 'string' ? readEnvFile(envFile) : process.env;
   const where = typeof envFile === 'string' ? envFile : 'the environment';
   const need = (name: string, why: string) => {
     const value = source[name] || (source[`${name}_FILE`] ? readFileSync(source[`${name}_FILE`]!, 'utf8').trim() : undefined);

@@ -2,10 +2,10 @@
 // (.env, or ENV_FILE), and, when there is no env file, the local defaults written in .env.example. Values
 // from the environment or the env file are "explicit": a server they name is used as it is; the defaults
 // of .env.example name no server, so the launcher finds or starts one.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseEnv } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../../functions/_shared/config.ts';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 
 export interface Settings {
   /** Every variable with its value: environment over env file over .env.example. */
@@ -17,8 +17,6 @@ export interface Settings {
   /** The variable names of .env.example: what every child receives. */
   names: string[];
 }
-
-const readEnvFile = (file: string): Record<string, string> => parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
 
 export function loadSettings(root: string, environment: NodeJS.ProcessEnv = process.env): Settings {
   const examplePath = path.join(root, '.env.example');

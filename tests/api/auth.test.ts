@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
+import { createGatewayDeps } from '../../functions/api/gateway.ts';
 import { AuthError, createTokenVerifier } from '../../functions/_shared/auth.ts';
 import { ConfigError, loadConfig, type Config } from '../../functions/_shared/config.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, TEST_JWT_SECRET, type TestGateway } from './helpers.ts';
@@ -212,7 +213,7 @@ describe('dev login', () => {
 
   it('does not exist in staging or prod', async () => {
     for (const env of ['staging', 'prod'] as const) {
-      const app = createApp({ config: productionLike(env, false), sql: gateway.sql, logger: { ...silentLogger } });
+      const app = createApp(createGatewayDeps({ config: productionLike(env, false), sql: gateway.sql, logger: { ...silentLogger } }));
       const answer = await call(app, 'POST', '/api/auth/dev-login', { body: { email: 'alice@demo.local' } });
       expect([env, answer.status, expectErrorShape(answer).code]).toEqual([env, 404, 'route_not_found']);
       const document = await call<{ paths: Record<string, unknown> }>(app, 'GET', '/api/openapi.json');
@@ -225,7 +226,7 @@ describe('dev login', () => {
     expect(() => loadConfig(environment)).toThrow(ConfigError);
     expect(() => loadConfig(environment)).toThrow(/DEV_LOGIN_ENABLED/);
     for (const env of ['staging', 'prod'] as const) {
-      expect(() => createApp({ config: productionLike(env, true), sql: gateway.sql })).toThrow(/DEV_LOGIN_ENABLED/);
+      expect(() => createApp(createGatewayDeps({ config: productionLike(env, true), sql: gateway.sql }))).toThrow(/DEV_LOGIN_ENABLED/);
     }
   });
 });

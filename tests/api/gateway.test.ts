@@ -2,11 +2,12 @@
 // and error handlers with the one error shape, liveness/readiness and the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
+import { createGatewayDeps } from '../../functions/api/gateway.ts';
 import { loadConfig } from '../../functions/_shared/config.ts';
 import { createDatabase } from '../../functions/_shared/db.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
 import { rateLimiterFromConfig } from '../../functions/_shared/rate-limit.ts';
-import { createReadinessCheck } from '../../functions/api/readiness.ts';
+import { createReadinessCheck } from '../../functions/api/core/readiness.ts';
 import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { seedIds } from '../harness/database.ts';
 import { call, devLogin, expectedMigration, expectErrorShape, startTestGateway, testEnvironment, type TestGateway } from './helpers.ts';
@@ -25,13 +26,15 @@ function variant(overrides: Record<string, string>, options: { expectedMigration
   const sql = createDatabase(config);
   const rateLimiter = rateLimiterFromConfig(config);
   const logs: string[] = [];
-  const app = createApp({
-    config,
-    sql,
-    logger: createLogger({ sink: (line) => logs.push(line) }),
-    expectedMigration: options.expectedMigration ?? expectedMigration(),
-    rateLimiter,
-  });
+  const app = createApp(
+    createGatewayDeps({
+      config,
+      sql,
+      logger: createLogger({ sink: (line) => logs.push(line) }),
+      expectedMigration: options.expectedMigration ?? expectedMigration(),
+      rateLimiter,
+    }),
+  );
   return {
     app,
     logs,
@@ -120,12 +123,14 @@ describe('edges of the app', () => {
 
   it('turns an unexpected failure into a 500 in the error shape, logging the details instead of returning them', async () => {
     const logs: string[] = [];
-    const app = createApp({
-      config: gateway.config,
-      sql: gateway.sql,
-      logger: createLogger({ sink: (line) => logs.push(line) }),
-      readiness: () => Promise.reject(new Error('secret internal detail')),
-    });
+    const app = createApp(
+      createGatewayDeps({
+        config: gateway.config,
+        sql: gateway.sql,
+        logger: createLogger({ sink: (line) => logs.push(line) }),
+        readiness: () => Promise.reject(new Error('secret internal detail')),
+      }),
+    );
     const answer = await call(app, 'GET', '/api/ready', { headers: { 'X-Request-ID': 'boom-1' } });
     expect(answer.status).toBe(500);
     expect(expectErrorShape(answer)).toMatchObject({ code: 'internal_error', request_id: 'boom-1' });
@@ -215,12 +220,14 @@ describe('health and readiness', () => {
       queries += 1;
       return gateway.sql(...args);
     }) as unknown as typeof gateway.sql;
-    const app = createApp({
-      config: gateway.config,
-      sql: gateway.sql,
-      rateLimiter: null,
-      readiness: createReadinessCheck(gateway.config, counted, expectedMigration(), { cacheMs: 300 }),
-    });
+    const app = createApp(
+      createGatewayDeps({
+        config: gateway.config,
+        sql: gateway.sql,
+        rateLimiter: null,
+        readiness: createReadinessCheck(gateway.config, counted, expectedMigration(), { cacheMs: 300 }),
+      }),
+    );
     const burst = await Promise.all(Array.from({ length: 10 }, () => call(app, 'GET', '/api/ready')));
     expect(burst.map((answer) => answer.status)).toEqual(Array(10).fill(200));
     expect((await call(app, 'GET', '/api/ready')).status).toBe(200);

@@ -1,8 +1,9 @@
 // Test harness of the gateway: the real app (createApp) on a fresh database cloned from the migrated
 // template, real NATS and Redis for /api/ready, log lines captured in memory, and small request helpers.
 import { readdirSync } from 'node:fs';
-import { createApp, type App, type AppOptions } from '../../functions/api/app.ts';
-import { newestMigrationVersion } from '../../functions/api/readiness.ts';
+import { createApp, type App } from '../../functions/api/app.ts';
+import { createGatewayDeps, type GatewayOptions } from '../../functions/api/gateway.ts';
+import { newestMigrationVersion } from '../../functions/api/core/readiness.ts';
 import { loadConfig, type Config } from '../../functions/_shared/config.ts';
 import { createDatabase, type Sql } from '../../functions/_shared/db.ts';
 import { isErrorBody, type ErrorBody } from '../../functions/_shared/errors.ts';
@@ -48,7 +49,7 @@ export interface TestGateway {
 /** A gateway on a fresh database (with the demo seed unless `seed: false`). Close it in afterAll. */
 export async function startTestGateway(
   label: string,
-  options: { seed?: boolean; env?: Record<string, string>; app?: Partial<AppOptions> } = {},
+  options: { seed?: boolean; env?: Record<string, string>; app?: Partial<GatewayOptions> } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase(label);
   if (options.seed !== false) await loadSeed(database.sql);
@@ -58,7 +59,7 @@ export async function startTestGateway(
   const logger = createLogger({ level: 'info', sink: (line) => logs.push(line) });
   // the real limiter on the real Redis (own key prefix under APP_ENV=test), closed with the gateway
   const rateLimiter = options.app?.rateLimiter === undefined ? rateLimiterFromConfig(config) : options.app.rateLimiter;
-  const app = createApp({ config, sql, logger, expectedMigration: expectedMigration(), ...options.app, rateLimiter });
+  const app = createApp(createGatewayDeps({ config, sql, logger, expectedMigration: expectedMigration(), ...options.app, rateLimiter }));
   return {
     app,
     config,

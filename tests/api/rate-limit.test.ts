@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
+import { createGatewayDeps } from '../../functions/api/gateway.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../../functions/_shared/metrics.ts';
 import { createRateLimiter, createRedisStore, type RateLimiter } from '../../functions/_shared/rate-limit.ts';
@@ -55,14 +56,16 @@ function appWith(limits: Limits) {
   limiters.push(limiter);
   const logs: string[] = [];
   const metrics = createGatewayMetrics();
-  const app = createApp({
-    config: gateway.config,
-    sql: gateway.sql,
-    logger: createLogger({ sink: (line) => logs.push(line) }),
-    expectedMigration: expectedMigration(),
-    rateLimiter: limiter,
-    metrics,
-  });
+  const app = createApp(
+    createGatewayDeps({
+      config: gateway.config,
+      sql: gateway.sql,
+      logger: createLogger({ sink: (line) => logs.push(line) }),
+      expectedMigration: expectedMigration(),
+      rateLimiter: limiter,
+      metrics,
+    }),
+  );
   return { app, logs, metrics, prefix };
 }
 

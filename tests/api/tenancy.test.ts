@@ -2,9 +2,9 @@
 // app, so a new route under /api/teams, /api/channels or /api/messages is covered or this test fails), and the very SQL the handlers run, executed directly
 // under that member's claims, returns nothing and changes nothing: RLS holds on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as channels from '../../functions/api/queries/channels.ts';
-import * as messages from '../../functions/api/queries/messages.ts';
-import * as teams from '../../functions/api/queries/teams.ts';
+import * as channels from '../../functions/api/messaging/channels.queries.ts';
+import * as messages from '../../functions/api/messaging/messages.queries.ts';
+import * as teams from '../../functions/api/messaging/teams.queries.ts';
 import { asUser, seedIds } from '../harness/database.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, type Session, type TestGateway } from './helpers.ts';
 import { appRoutes, exampleBody, type OpenApiDocument } from './routes.ts';

@@ -2,8 +2,8 @@
 // mapping, JSON log lines, and the outbox's refusal of payloads outside the event catalog.
 import { describe, expect, it } from 'vitest';
 import { withSupabasePaths } from '../../functions/api/gateway.ts';
-import { decodeCursor, encodeCursor, pageOf } from '../../functions/api/pagination.ts';
-import { newestMigrationVersion } from '../../functions/api/readiness.ts';
+import { decodeCursor, encodeCursor, pageOf } from '../../functions/api/core/pagination.ts';
+import { newestMigrationVersion } from '../../functions/api/core/readiness.ts';
 import { isoTimestamp } from '../../functions/_shared/db.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
 import { enqueueEvent, InvalidEventPayloadError } from '../../functions/_shared/outbox.ts';

@@ -1,6 +1,7 @@
 // Fresh databases for tests: each is a copy of the run's template (bootstrap + every migration, applied
 // once by the real Supabase CLI in global-setup.ts), so a test file starts from a clean, migrated schema.
 import postgres from 'postgres';
+import { withUserTransaction } from '../../functions/_shared/db.ts';
 import { databaseUrlFor, testServices, uniqueName } from './services.ts';
 
 export type Sql = postgres.Sql;
@@ -97,11 +98,10 @@ export const seedIds = {
  * locally and the role switched to `authenticated` (or `anon` when claims is null), so RLS applies.
  */
 export async function asUser<T>(sql: Sql, userId: string | null, work: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  if (userId) return withUserTransaction(sql, { sub: userId, role: 'authenticated', aud: 'authenticated' }, work);
+  // anonymous: what a Data API left on would run for a caller without a session
   return (await sql.begin(async (tx) => {
-    const claims = userId ? { sub: userId, role: 'authenticated', aud: 'authenticated' } : { role: 'anon' };
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-    if (userId) await tx`set local role authenticated`;
-    else await tx`set local role anon`;
+    await tx`select set_config('request.jwt.claims', '{"role":"anon"}', true), set_config('role', 'anon', true)`;
     return work(tx);
   })) as T;
 }

@@ -3,7 +3,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseEnv, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 import { Ajv } from 'ajv';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json' with { type: 'json' };
 import { parse } from 'yaml';
@@ -30,7 +31,7 @@ interface ComposeFile {
 }
 
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as ComposeFile;
-const envExampleNames = new Set(Object.keys(parseEnv(readFileSync(path.join(ROOT, '.env.example'), 'utf8'))));
+const envExampleNames = new Set(Object.keys(readEnvFile(path.join(ROOT, '.env.example'))));
 /** Services built from this repository: they run the platform's own code and read its settings. */
 const appServices = Object.entries(compose.services).filter(([, service]) => service.build);
 

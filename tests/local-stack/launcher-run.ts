@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseEnv } from 'node:util';
+import { readEnvFile } from '../../functions/_shared/env-file.ts';
 import type { StackState } from '../../scripts/local-stack/state.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -18,7 +18,7 @@ export function makeStateRoot(prefix: string): string {
 
 /** The environment of a person's shell: no test runner variables and none of the platform's settings. */
 export function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const platformNames = new Set(Object.keys(parseEnv(readFileSync(path.join(ROOT, '.env.example'), 'utf8'))));
+  const platformNames = new Set(Object.keys(readEnvFile(path.join(ROOT, '.env.example'))));
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (platformNames.has(name) || name.startsWith('VITEST') || name === 'NODE_ENV' || name.startsWith('LOCAL_STACK_')) continue;

@@ -10,7 +10,7 @@ import { seedIds } from '../harness/database.ts';
 import { testServices, uniqueName } from '../harness/services.ts';
 import { ensureStreams } from '../../workers/lib/streams.ts';
 import { streamDefinitions } from '../../functions/_shared/events/streams.ts';
-import type { LiveHub } from '../../functions/api/live-hub.ts';
+import type { LiveHub } from '../../functions/api/core/live-hub.ts';
 import { testLiveHub } from './live-hub-helper.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, type Session, type TestGateway } from '../api/helpers.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAccessToken } from '../../functions/_shared/auth.ts';
 import { subjectFor, type EventType } from '../../functions/_shared/events/catalog.ts';
 import { EVENT_HEADERS } from '../../functions/_shared/events/headers.ts';
-import type { LiveHub } from '../../functions/api/live-hub.ts';
+import type { LiveHub } from '../../functions/api/core/live-hub.ts';
 import { readEvents } from '../../web/shared/live.ts';
 import { seedIds } from '../harness/database.ts';
 import { startPrivateNats } from '../harness/nats.ts';

@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { parseArgs } from 'node:util';
 import { parseTime, UsageError } from '../lib/cli.ts';
 import { connectNats } from '../lib/nats.ts';
-import { loadWorkerConfig } from '../lib/worker-config.ts';
+import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { deadLetterStreamOf, requeueConsumerDeadLetters, type RequeueOutcome } from './dead-letters.ts';
 
 const USAGE = `Usage: npm run consumer:requeue-dlq -- --consumer <name> [--since <time>] [--dry-run]
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const config = loadWorkerConfig('consumer:requeue-dlq', process.env);
+  const config = loadWorkerConfig('consumer:requeue-dlq', process.env, WORKER_VARIABLES.consumer);
   const dlq = deadLetterStreamOf(config.NATS_STREAM_EVENTS);
   let nc;
   try {

@@ -1,10 +1,10 @@
 // Entry point: `node --import tsx workers/nats-exporter/main.ts`. Serves JetStream stream and consumer
 // metrics at http://METRICS_HOST:NATS_EXPORTER_PORT/metrics, read from NATS_MONITORING_URL/jsz.
 import { createLogger } from '../../functions/_shared/log.ts';
-import { loadWorkerConfig } from '../lib/worker-config.ts';
+import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { startNatsExporter } from './exporter.ts';
 
-const config = loadWorkerConfig('nats-exporter', process.env);
+const config = loadWorkerConfig('nats-exporter', process.env, WORKER_VARIABLES.natsExporter);
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'nats-exporter' } });
 const server = await startNatsExporter({
   monitoringUrl: config.NATS_MONITORING_URL,

@@ -8,7 +8,7 @@ import { parseTime, UsageError } from '../lib/cli.ts';
 import { connectNats } from '../lib/nats.ts';
 import { connectWorkerDatabase, type Sql } from '../lib/postgres.ts';
 import { ensureStreams } from '../lib/streams.ts';
-import { loadWorkerConfig } from '../lib/worker-config.ts';
+import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { replayRange, requeueDeadLetters } from './replay.ts';
 import { countPrunable, pruneProcessedEvents } from './retention.ts';
 import { formatOutboxStatus, formatStreamStatus, readOutboxStatus, readStreamStatus, type StreamStatus } from './status.ts';
@@ -60,7 +60,7 @@ if (values.help || !command) {
   process.exit(command || values.help ? 0 : 2);
 }
 
-const config = loadWorkerConfig('outbox', process.env);
+const config = loadWorkerConfig('outbox', process.env, WORKER_VARIABLES.relay);
 const definitions = streamDefinitions(config);
 const dryRun = values['dry-run'] === true;
 const say = (line: string) => console.log(line);

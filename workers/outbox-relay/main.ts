@@ -10,11 +10,11 @@ import { connectNats } from '../lib/nats.ts';
 import { connectWorkerDatabase } from '../lib/postgres.ts';
 import { createWorkerErrorReporter, IncidentReporter } from '../lib/sentry.ts';
 import { ensureStreams } from '../lib/streams.ts';
-import { loadWorkerConfig } from '../lib/worker-config.ts';
+import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { createOutboxRelayMetrics, relayMetricsHooks } from './metrics.ts';
 import { OutboxRelay } from './relay.ts';
 
-const config = loadWorkerConfig('outbox-relay', process.env);
+const config = loadWorkerConfig('outbox-relay', process.env, WORKER_VARIABLES.relay);
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'outbox-relay', pid: process.pid } });
 
 // Sentry (uncaught errors, and the relay's failures: see OutboxRelay's reporter) and /metrics on

@@ -7,12 +7,12 @@ import { serveMetrics } from '../../lib/metrics-server.ts';
 import { connectNats } from '../../lib/nats.ts';
 import { connectWorkerDatabase } from '../../lib/postgres.ts';
 import { createWorkerErrorReporter } from '../../lib/sentry.ts';
-import { loadWorkerConfig } from '../../lib/worker-config.ts';
+import { loadWorkerConfig, WORKER_VARIABLES } from '../../lib/worker-config.ts';
 import { DurableConsumer, pruneProcessedEventIds } from '../durable-consumer.ts';
 import { consumerMetricsHooks, createDurableConsumerMetrics, observedHandler } from '../metrics.ts';
 import { countEvent } from './telemetry.ts';
 
-const config = loadWorkerConfig('telemetry', process.env);
+const config = loadWorkerConfig('telemetry', process.env, WORKER_VARIABLES.consumer);
 const name = config.NATS_CONSUMER_TELEMETRY;
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'consumer-telemetry', consumer: name } });
 // Sentry (uncaught errors, and the consumer's failures: see DurableConsumer's reporter) and /metrics on

@@ -2,10 +2,10 @@
 import { z } from '@hono/zod-openapi';
 import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Text, Timestamp, userRoute, Uuid } from '../openapi.ts';
-import { archiveChannel, findChannel, insertChannel, listTeamChannels } from '../queries/channels.ts';
-import { findMyTeamRole } from '../queries/teams.ts';
+import { inUserTransaction } from '../core/context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Text, Timestamp, userRoute, Uuid } from '../core/route.ts';
+import { archiveChannel, findChannel, insertChannel, listTeamChannels } from './channels.queries.ts';
+import { findMyTeamRole } from './teams.queries.ts';
 
 const Channel = z
   .object({

@@ -3,7 +3,7 @@
 // its own and nothing could scrape them.
 import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { METRICS_CONTENT_TYPE, observeHttpRequest, type GatewayMetrics } from '../_shared/metrics.ts';
+import { METRICS_CONTENT_TYPE, observeHttpRequest, type GatewayMetrics } from '../../_shared/metrics.ts';
 import type { GatewayEnv } from './context.ts';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -4,7 +4,7 @@
 import type { PendingQuery, Row } from 'postgres';
 import type { Tx } from '../../_shared/db.ts';
 import { enqueueEventCall } from '../../_shared/outbox.ts';
-import type { Cursor } from '../pagination.ts';
+import type { Cursor } from '../core/pagination.ts';
 
 export interface MessageRow {
   id: string;

@@ -5,8 +5,8 @@
 // limited: probes must never be throttled into looking down, and neither costs more than the check would
 // (readiness is cached). The answers carry RateLimit-* headers; a refusal is a 429 with Retry-After.
 import type { Context, MiddlewareHandler } from 'hono';
-import { bearerToken } from '../_shared/auth.ts';
-import type { RateLimiter, RateLimitVerdict } from '../_shared/rate-limit.ts';
+import { bearerToken } from '../../_shared/auth.ts';
+import type { RateLimiter, RateLimitVerdict } from '../../_shared/rate-limit.ts';
 import { errorResponse, type GatewayEnv } from './context.ts';
 
 const UNLIMITED_PATHS = new Set(['/api/health', '/api/ready']);

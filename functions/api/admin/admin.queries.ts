@@ -1,20 +1,6 @@
-// SQL of the admin console. Operators look across teams, so these run as service_role (explicitly, and only
-// behind the platform-admin check of routes/admin.ts), never as the signed-in user.
-import { DEFAULT_TRANSACTION_LIMITS, type Sql, type TransactionLimits, type Tx } from '../../_shared/db.ts';
-
-/** Runs `work` in one transaction as service_role: RLS-exempt reads of the outbox and the audit log, within the timeouts. */
-export async function withServiceRole<T>(
-  sql: Sql,
-  work: (tx: Tx) => Promise<T>,
-  limits: TransactionLimits = DEFAULT_TRANSACTION_LIMITS,
-): Promise<T> {
-  return (await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true),
-      set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
-      set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`;
-    return work(tx);
-  })) as T;
-}
+// SQL of the admin console. Operators look across teams, so these run as service_role (withServiceRole, and
+// only behind the platform-admin check of admin.routes.ts), never as the signed-in user.
+import type { Tx } from '../../_shared/db.ts';
 
 export interface AuditRow {
   /** bigint identity, as text (beyond what a JS number holds exactly, one day) */

@@ -1,6 +1,6 @@
 // Cross-cutting middleware the app factory installs once (request log) or routes declare (requireUser).
 import type { MiddlewareHandler } from 'hono';
-import { bearerToken } from '../_shared/auth.ts';
+import { bearerToken } from '../../_shared/auth.ts';
 import type { GatewayEnv, UserEnv } from './context.ts';
 
 /** Binds a logger to the request (request_id, correlation_id) and writes one JSON line when it ends. */

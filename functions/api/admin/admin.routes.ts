@@ -5,13 +5,13 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { streamDefinitions } from '../../_shared/events/streams.ts';
-import { transactionLimits } from '../../_shared/db.ts';
+import { transactionLimits, withServiceRole } from '../../_shared/db.ts';
 import { forbidden } from '../../_shared/errors.ts';
 import { readOutboxStatus, readStreamStatus, type OutboxStatus, type StreamStatus } from '../../_shared/outbox-status.ts';
-import type { UserEnv } from '../context.ts';
-import { requireUser } from '../middleware.ts';
-import { createRouter, errorResponses, jsonResponse, PageLimit, Timestamp, Uuid } from '../openapi.ts';
-import { listRecentAudit, withServiceRole } from '../queries/admin.ts';
+import type { UserEnv } from '../core/context.ts';
+import { requireUser } from '../core/request-log.ts';
+import { createRouter, errorResponses, jsonResponse, PageLimit, Timestamp, Uuid } from '../core/route.ts';
+import { listRecentAudit } from './admin.queries.ts';
 
 const STATUS_TIMEOUT_MS = 2500;
 /** An unprocessed event older than this means the relay is behind or stuck. */

@@ -2,9 +2,9 @@
 import { z } from '@hono/zod-openapi';
 import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, userRoute, Uuid } from '../openapi.ts';
-import { findInviteeId, findMyTeamRole, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from '../queries/teams.ts';
+import { inUserTransaction } from '../core/context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, userRoute, Uuid } from '../core/route.ts';
+import { findInviteeId, findMyTeamRole, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from './teams.queries.ts';
 
 const TeamRole = z.enum(['owner', 'admin', 'member']);
 

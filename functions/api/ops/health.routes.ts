@@ -4,8 +4,8 @@
 // to the platform admins' status page).
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorBody } from '../../_shared/errors.ts';
-import { createRouter, ErrorSchema, jsonResponse } from '../openapi.ts';
-import type { ReadinessReport } from '../readiness.ts';
+import { createRouter, ErrorSchema, jsonResponse } from '../core/route.ts';
+import type { ReadinessReport } from '../core/readiness.ts';
 
 const Check = z
   .object({ ok: z.boolean(), reason: z.string().openapi({ example: 'unreachable' }), duration_ms: z.number() })

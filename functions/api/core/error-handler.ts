@@ -3,11 +3,11 @@
 // stable code; anything else is a 500 whose details go to the log, never to the caller.
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AuthError } from '../_shared/auth.ts';
-import { isStatementTimeout } from '../_shared/db.ts';
-import { ApiError, type ErrorStatus } from '../_shared/errors.ts';
+import { AuthError } from '../../_shared/auth.ts';
+import { isStatementTimeout } from '../../_shared/db.ts';
+import { ApiError, type ErrorStatus } from '../../_shared/errors.ts';
 import { errorResponse, type GatewayEnv } from './context.ts';
-import { routeTemplate } from './metrics.ts';
+import { routeTemplate } from './request-metrics.ts';
 
 interface Answer {
   status: ErrorStatus;

@@ -3,10 +3,11 @@
 // every open live stream of the process. It sees every team's events; the live route filters them by the
 // caller's team membership before anything leaves the process.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { Config } from '../_shared/config.ts';
-import { eventCatalog, subjectFor, type EventType } from '../_shared/events/catalog.ts';
-import { EVENT_HEADERS } from '../_shared/events/headers.ts';
-import type { Logger } from '../_shared/log.ts';
+import type { Config } from '../../_shared/config.ts';
+import { subjectFor, type EventType } from '../../_shared/events/catalog.ts';
+import { checkEventJson } from '../../_shared/events/validate.ts';
+import { EVENT_HEADERS } from '../../_shared/events/headers.ts';
+import type { Logger } from '../../_shared/log.ts';
 
 /** The events browsers are told about: each names the team it belongs to, and carries ids (and names members can
     see anyway), never message text. */
@@ -101,10 +102,10 @@ export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
         nc.subscribe(subjectFor(settings.NATS_SUBJECT_PREFIX, type), {
           callback: (error, message) => {
             if (error) return logger.warn('live subscription error', { error: error.message });
-            const parsed = eventCatalog[type].payload.safeParse(safeJson(message.string()));
+            const checked = checkEventJson(type, message.string());
             const id = message.headers?.get(EVENT_HEADERS.id) ?? '';
-            if (!parsed.success) return logger.warn('live event does not match the catalog', { type, event_id: id });
-            const payload = parsed.data as Record<string, unknown> & { team_id: string };
+            if (!checked.ok) return logger.warn('live event does not match the catalog', { type, event_id: id, detail: checked.detail });
+            const payload = checked.payload as Record<string, unknown> & { team_id: string };
             deliver({ id, type, teamId: payload.team_id, payload });
           },
         }),
@@ -137,12 +138,4 @@ export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
       if (pending) await pending.then((nc) => nc.drain()).catch(() => {});
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -7,11 +7,11 @@
 // with a fresh one), after LIVE_MAX_MS, or when the gateway loses NATS (events could be missed meanwhile).
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { withUserTransaction } from '../../_shared/db.ts';
 import { ApiError } from '../../_shared/errors.ts';
-import type { LiveEvent } from '../live-hub.ts';
-import { createRouter, errorResponses, userRoute } from '../openapi.ts';
-import { listMyTeams } from '../queries/teams.ts';
+import { inUserTransaction } from '../core/context.ts';
+import type { LiveEvent } from '../core/live-hub.ts';
+import { createRouter, errorResponses, userRoute } from '../core/route.ts';
+import { listMyTeams } from './teams.queries.ts';
 
 const KEEPALIVE_MS = 15_000;
 const MEMBERSHIP_REFRESH_MS = 30_000;
@@ -50,7 +50,7 @@ const live = userRoute({
 
 export const liveRoutes = createRouter().openapi(live, async (c) => {
   const { deps, user, logger } = c.var;
-  const myTeamIds = async () => new Set((await withUserTransaction(deps.sql, user, (tx) => listMyTeams(tx))).map((team) => team.id));
+  const myTeamIds = async () => new Set((await inUserTransaction(c, (tx) => listMyTeams(tx))).map((team) => team.id));
   let teams = await myTeamIds();
   let refreshedAt = Date.now();
 

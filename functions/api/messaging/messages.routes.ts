@@ -4,10 +4,10 @@ import { z } from '@hono/zod-openapi';
 import { ApiError, conflict, forbidden, notFound } from '../../_shared/errors.ts';
 import type { Tx } from '../../_shared/db.ts';
 import { assertCatalogPayload, enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, Text, Timestamp, userRoute, Uuid } from '../openapi.ts';
-import { CursorParam, pageOf } from '../pagination.ts';
-import { findChannel } from '../queries/channels.ts';
+import { inUserTransaction } from '../core/context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, Text, Timestamp, userRoute, Uuid } from '../core/route.ts';
+import { CursorParam, pageOf } from '../core/pagination.ts';
+import { findChannel } from './channels.queries.ts';
 import {
   findMessage,
   insertFollowup,
@@ -17,8 +17,8 @@ import {
   softDeleteMessage,
   updateMessageBody,
   type MessageRow,
-} from '../queries/messages.ts';
-import { channelNotFound } from './channels.ts';
+} from './messages.queries.ts';
+import { channelNotFound } from './channels.routes.ts';
 
 const Message = z
   .object({

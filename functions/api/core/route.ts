@@ -3,18 +3,17 @@
 // `userRoute`, which makes a route authenticated in the OpenAPI document and in fact with one declaration.
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { ErrorBodySchema } from '../../_shared/errors.ts';
 import { errorResponse, type GatewayEnv } from './context.ts';
-import { requireUser } from './middleware.ts';
+import { requireUser } from './request-log.ts';
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: 'channel_not_found' }),
-      message: z.string().openapi({ example: 'No channel with this id is visible to you.' }),
-      request_id: z.string().openapi({ example: '0f6d2c1e-6a0b-4b7b-9f0e-3c1d2b4a5e6f' }),
-    }),
-  })
-  .openapi('Error');
+export const ErrorSchema = ErrorBodySchema.extend({
+  error: ErrorBodySchema.shape.error.extend({
+    code: z.string().openapi({ example: 'channel_not_found' }),
+    message: z.string().openapi({ example: 'No channel with this id is visible to you.' }),
+    request_id: z.string().openapi({ example: '0f6d2c1e-6a0b-4b7b-9f0e-3c1d2b4a5e6f' }),
+  }),
+}).openapi('Error');
 
 const errorDescriptions = {
   400: 'The request is malformed or fails validation',

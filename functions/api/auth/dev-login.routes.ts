@@ -5,7 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { mintAccessToken } from '../../_shared/auth.ts';
 import type { Sql } from '../../_shared/db.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, Name } from '../openapi.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name } from '../core/route.ts';
 
 const DevLoginBody = z
   .strictObject({

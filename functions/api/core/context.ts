@@ -1,12 +1,14 @@
 // What every request handler can reach: the gateway's dependencies, the request id, a logger bound to the
 // request, and (on authenticated routes) the verified user. Also the one function that writes error answers.
 import type { Context } from 'hono';
-import type { UserClaims, TokenVerifier } from '../_shared/auth.ts';
-import type { Config } from '../_shared/config.ts';
-import { transactionLimits, withUserTransaction, type Sql, type Tx } from '../_shared/db.ts';
-import { errorBody, type ErrorStatus } from '../_shared/errors.ts';
-import type { Logger } from '../_shared/log.ts';
-import type { ErrorReporter } from '../_shared/sentry.ts';
+import type { UserClaims, TokenVerifier } from '../../_shared/auth.ts';
+import type { Config } from '../../_shared/config.ts';
+import { transactionLimits, withUserTransaction, type Sql, type Tx } from '../../_shared/db.ts';
+import { errorBody, type ErrorStatus } from '../../_shared/errors.ts';
+import type { Logger } from '../../_shared/log.ts';
+import type { GatewayMetrics } from '../../_shared/metrics.ts';
+import type { RateLimiter } from '../../_shared/rate-limit.ts';
+import type { ErrorReporter } from '../../_shared/sentry.ts';
 import type { LiveHub } from './live-hub.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
@@ -21,6 +23,12 @@ export interface GatewayDeps {
   live: LiveHub;
   /** Where unexpected failures (the 500s) are reported: Sentry when SENTRY_DSN is set. */
   errorReporter: ErrorReporter;
+  /** Counts requests against RATE_LIMIT_GLOBAL and RATE_LIMIT_PER_KEY; null: no limits (local/test/dev without a store). */
+  rateLimiter: RateLimiter | null;
+  /** Newest migration version this code expects (see newestMigrationVersion); /api/ready compares it. */
+  expectedMigration: string | null;
+  /** Request metrics, served at GET /metrics (local and self-hosted only: an edge isolate is not scraped). */
+  metrics?: GatewayMetrics;
 }
 
 export interface GatewayVariables {

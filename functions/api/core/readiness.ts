@@ -4,9 +4,9 @@
 // limiter's own connection when there is one. Every probe is bounded by a timeout, so /api/ready answers
 // within a few seconds even when a dependency hangs, and a report is reused for READINESS_CACHE_MS, so a
 // burst of probes (or of anonymous callers: the route is public) costs one check.
-import type { Config } from '../_shared/config.ts';
-import type { Sql } from '../_shared/db.ts';
-import type { Logger } from '../_shared/log.ts';
+import type { Config } from '../../_shared/config.ts';
+import type { Sql } from '../../_shared/db.ts';
+import type { Logger } from '../../_shared/log.ts';
 
 export type CheckName = 'database' | 'migrations' | 'nats' | 'redis';
 export interface CheckResult {

@@ -1,6 +1,6 @@
 // SQL of the channels resource; runs inside a user transaction, so RLS scopes every statement to the caller.
 import type { Tx } from '../../_shared/db.ts';
-import type { TeamRole } from './teams.ts';
+import type { TeamRole } from './teams.queries.ts';
 
 export interface ChannelRow {
   id: string;
