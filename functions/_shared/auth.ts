@@ -22,9 +22,17 @@ export type AuthErrorCode =
   | 'auth_wrong_audience'
   | 'auth_wrong_issuer'
   | 'auth_not_a_user'
-  | 'auth_keys_unavailable';
+  | 'auth_keys_unavailable'
+  // access keys (functions/_shared/access-keys.ts): each way a key can be wrong has its own code
+  | 'key_malformed'
+  | 'key_checksum_mismatch'
+  | 'key_wrong_environment'
+  | 'key_unknown'
+  | 'key_revoked'
+  | 'key_expired';
 
-/** Why a request is not authenticated. Every code is a 401 except auth_keys_unavailable (our side: 503). */
+/** Why a request is not authenticated. Every code is a 401 except auth_keys_unavailable (our side: 503). Never
+    carries the token or key itself. */
 export class AuthError extends Error {
   constructor(
     readonly code: AuthErrorCode,
@@ -63,9 +71,14 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 /** Extracts the token of an `Authorization: Bearer <token>` header. */
 export function bearerToken(header: string | undefined | null): string {
   if (!header || !header.trim())
-    throw new AuthError('auth_missing', 'Sign in first: send the header `Authorization: Bearer <access token>`.');
+    throw new AuthError('auth_missing', 'Sign in first: send the header `Authorization: Bearer <access token or access key>`.');
   const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-  if (!match) throw new AuthError('auth_malformed', 'The Authorization header must be `Bearer <access token>` (a JWT from Supabase Auth).');
+  if (!match) {
+    throw new AuthError(
+      'auth_malformed',
+      'The Authorization header must be `Bearer <access token>` (a JWT from Supabase Auth) or `Bearer mdao_…` (an access key).',
+    );
+  }
   return match[1]!;
 }
 

@@ -103,6 +103,11 @@ const configSchema = z.object({
   E2EE_PRIVATE_KEY: optionalString,
 
   // Rate limits, requests per minute
+  /** The header the proxy in front of the gateway sets to the client's address; none: the TCP peer. */
+  TRUSTED_PROXY_HEADER: z.preprocess(
+    emptyToUndefined,
+    z.enum(['none', 'cf-connecting-ip', 'x-real-ip', 'x-forwarded-for']).default('none'),
+  ),
   RATE_LIMIT_GLOBAL: positiveInt(6000),
   RATE_LIMIT_PER_KEY: positiveInt(600),
   /** Refuse requests (503) instead of letting them through while the rate-limit store is unreachable. */
@@ -305,6 +310,13 @@ function environmentRules(config: Config, source: Record<string, string | undefi
         `set ${name} (requests per minute) for ${env}'s expected traffic`,
       );
     }
+  }
+  if (!isSet('TRUSTED_PROXY_HEADER')) {
+    refuse(
+      'TRUSTED_PROXY_HEADER',
+      `is not set; ${env} states where client addresses come from, or rate limits count the proxy as one client`,
+      'set TRUSTED_PROXY_HEADER=cf-connecting-ip on Supabase (none when clients reach the gateway directly)',
+    );
   }
   if (!config.REDIS_URL && !config.UPSTASH_REDIS_REST_URL) {
     refuse(

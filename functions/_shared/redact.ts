@@ -42,6 +42,8 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/\b(password|passwd|secret|api_key|apikey|token)(["']?\s*[=:]\s*["']?)[^\s"'&,;]{4,}/gi, `$1$2${REDACTED}`],
   [/\b(sbp|sb_secret|sk_live|sk_test|rk_live|ghp|gho|ghs|github_pat|glpat|xox[abprs])[_-][A-Za-z0-9_-]{10,}/g, REDACTED],
   [/\bAKIA[0-9A-Z]{16}\b/g, REDACTED],
+  // our own access keys (functions/_shared/access-keys.ts), whole or cut short
+  [/\bmdao_(?:local|test|dev|staging|prod)_[0-9A-Za-z]{6,}(?:_[0-9A-Za-z]*)?/g, REDACTED],
 ];
 
 /** The text with every known secret value and credential-shaped substring replaced. */

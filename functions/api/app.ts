@@ -15,7 +15,10 @@ import { rateLimit } from './core/rate-limit.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { channelRoutes } from './messaging/channels.routes.ts';
 import { devLoginRoutes } from './auth/dev-login.routes.ts';
-import { healthRoutes } from './ops/health.routes.ts';
+import { healthRoutes, openApiDocumentRoute } from './ops/health.routes.ts';
+import { grantRoutes } from './access/grants.routes.ts';
+import { keyRoutes } from './access/keys.routes.ts';
+import { meRoutes } from './access/me.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
@@ -88,6 +91,9 @@ export function createApp(deps: GatewayDeps) {
 
   const app = api
     .route('/', healthRoutes)
+    .route('/', meRoutes)
+    .route('/', grantRoutes)
+    .route('/', keyRoutes)
     .route('/teams', teamRoutes)
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
@@ -101,12 +107,23 @@ export function createApp(deps: GatewayDeps) {
     bearerFormat: 'JWT',
     description: 'The access_token of a Supabase Auth session',
   });
-  // generated once at start-up: a schema the generator cannot describe fails here, not on a request
-  const document = app.getOpenAPIDocument({
-    openapi: '3.0.3',
-    info: { title: 'MicroDAO API', version: deps.expectedMigration ?? 'unversioned', description: 'Teams, channels and messages.' },
+  app.openAPIRegistry.registerComponent('securitySchemes', 'accessKey', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'mdao_<env>_<random>_<checksum>',
+    description: 'An access key of an agent or integration (created by a team admin, shown once)',
   });
-  app.get('/openapi.json', (c) => c.json(document, 200));
+  const generated: { document?: ReturnType<typeof app.getOpenAPIDocument> } = {};
+  app.openapi(openApiDocumentRoute, (c) => c.json(generated.document!, 200));
+  // generated once at start-up, after its own route is in: a schema the generator cannot describe fails here
+  generated.document = app.getOpenAPIDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'MicroDAO API',
+      version: deps.expectedMigration ?? 'unversioned',
+      description: 'Every route declares the capability it needs (x-capability) or that it is public (x-public).',
+    },
+  });
 
   return app;
 }

@@ -1,5 +1,5 @@
-// Builds the gateway's dependencies, once and in one place (config, database pool, token verifier, readiness,
-// live events, rate limiter, logger, error reporter), and turns a set of environment variables into a running
+// Builds the gateway's dependencies, once and in one place (config, database pool, authentication of tokens
+// and access keys, the PEP's capability cache, readiness, live events, rate limiter, logger, error reporter), and turns a set of environment variables into a running
 // gateway. Runtime-agnostic: the Deno entry files pass Deno.env and the migration file names in; Node tests and
 // the benchmark do the same with process.env, or build the dependencies with createGatewayDeps.
 import { createTokenVerifier, type TokenVerifier } from '../_shared/auth.ts';
@@ -10,8 +10,11 @@ import type { GatewayMetrics } from '../_shared/metrics.ts';
 import { rateLimiterFromConfig, type RateLimiter } from '../_shared/rate-limit.ts';
 import { noErrorReporter, type ErrorReporter } from '../_shared/sentry.ts';
 import { createApp, type App } from './app.ts';
+import { createAccessKeyAuthenticator } from './core/access-key-auth.ts';
 import type { GatewayDeps } from './core/context.ts';
 import { createLiveHub, type LiveHub } from './core/live-hub.ts';
+import { createCapabilityResolver } from './core/pep.ts';
+import { createAuthenticator } from './core/principal.ts';
 import { createReadinessCheck, newestMigrationVersion, type ReadinessCheck } from './core/readiness.ts';
 
 /** What a caller supplies; everything left out is built from the configuration. */
@@ -41,11 +44,14 @@ export function createGatewayDeps(options: GatewayOptions): GatewayDeps {
     logger.warn('rate limits are off: neither UPSTASH_REDIS_REST_URL/TOKEN nor REDIS_URL is set');
   }
   const expectedMigration = options.expectedMigration ?? null;
+  const verifier = options.verifier ?? createTokenVerifier(config);
   return {
     config,
     sql,
     logger,
-    verifier: options.verifier ?? createTokenVerifier(config),
+    verifier,
+    authenticator: createAuthenticator(verifier, createAccessKeyAuthenticator({ sql, config, logger })),
+    capabilities: createCapabilityResolver(sql, config),
     readiness: options.readiness ?? createReadinessCheck(config, sql, expectedMigration, { logger, redis: rateLimiter }),
     live: options.live ?? createLiveHub(config, logger),
     errorReporter: options.errorReporter ?? noErrorReporter,

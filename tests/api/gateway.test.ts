@@ -281,7 +281,7 @@ describe('health and readiness', () => {
 });
 
 describe('OpenAPI document', () => {
-  it('describes the routes, their bearer security and the error shape', async () => {
+  it('describes the routes, their security (a session or an access key) and the error shape', async () => {
     const answer = await call<{
       openapi: string;
       paths: Record<string, Record<string, { security?: unknown[] }>>;
@@ -289,9 +289,10 @@ describe('OpenAPI document', () => {
     }>(gateway.app, 'GET', '/api/openapi.json');
     expect(answer.status).toBe(200);
     expect(answer.body.openapi).toBe('3.0.3');
-    expect(answer.body.paths['/api/messages']?.post?.security).toEqual([{ bearerAuth: [] }]);
-    expect(answer.body.paths['/api/health']?.get?.security).toBeUndefined();
+    expect(answer.body.paths['/api/messages']?.post?.security).toEqual([{ bearerAuth: [] }, { accessKey: [] }]);
+    expect(answer.body.paths['/api/health']?.get?.security).toEqual([]);
     expect(answer.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(answer.body.components.securitySchemes.accessKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(answer.body.components.schemas.Error).toBeDefined();
   });
 });

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
 import { createGatewayDeps } from '../../functions/api/gateway.ts';
+import type { Config } from '../../functions/_shared/config.ts';
 import { createLogger } from '../../functions/_shared/log.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../../functions/_shared/metrics.ts';
 import { createRateLimiter, createRedisStore, type RateLimiter } from '../../functions/_shared/rate-limit.ts';
@@ -40,6 +41,7 @@ interface Limits {
   windowMs?: number;
   redisUrl?: string;
   failClosed?: boolean;
+  trustedProxyHeader?: Config['TRUSTED_PROXY_HEADER'];
 }
 
 /** An app on the test database whose limiter has these limits and a key prefix of its own. */
@@ -58,7 +60,7 @@ function appWith(limits: Limits) {
   const metrics = createGatewayMetrics();
   const app = createApp(
     createGatewayDeps({
-      config: gateway.config,
+      config: { ...gateway.config, TRUSTED_PROXY_HEADER: limits.trustedProxyHeader ?? 'none' },
       sql: gateway.sql,
       logger: createLogger({ sink: (line) => logs.push(line) }),
       expectedMigration: expectedMigration(),
@@ -134,12 +136,13 @@ describe('the per-key limit', () => {
   });
 
   it('lets the caller in again once the window has moved on', async () => {
-    const windowMs = 1000;
+    // long enough that three requests fit in one window on a loaded machine
+    const windowMs = 3000;
     const { app } = appWith({ perKey: 2, global: 100, windowMs });
     expect((await teams(app, carol)).status).toBe(200);
     expect((await teams(app, carol)).status).toBe(200);
     const refused = await teams(app, carol);
-    expectRefusal(refused, 'rate_limited_key', 2, 1);
+    expectRefusal(refused, 'rate_limited_key', 2, windowMs / 1000);
     const refusedAt = Date.now();
     // a refused request is not counted, so polling does not push the recovery further away
     let recovered: Answer | undefined;
@@ -151,7 +154,7 @@ describe('the per-key limit', () => {
         else expect(answer.status).toBe(429);
         return answer.status === 200;
       },
-      { timeoutMs: 10_000, intervalMs: 100 },
+      { timeoutMs: 20_000, intervalMs: 100 },
     );
     expect(recovered!.headers.get('ratelimit-limit')).toBe('2');
     // sliding window: the previous window's requests fade out over at most one more window
@@ -188,9 +191,10 @@ describe('the global limit', () => {
 });
 
 describe('requests without a valid token', () => {
-  it('count per client address (x-forwarded-for’s first entry), an IPv6 client by its /64', async () => {
-    const { app } = appWith({ perKey: 2, global: 100 });
-    const from = (address: string) => ({ headers: { 'x-forwarded-for': `${address}, 10.0.0.1` } });
+  it('counts per client address (the entry the trusted proxy appended to x-forwarded-for), an IPv6 client by its /64', async () => {
+    const { app } = appWith({ perKey: 2, global: 100, trustedProxyHeader: 'x-forwarded-for' });
+    // what a client wrote comes first; the proxy appends the address it saw
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 250)}, ${address}` } });
     expect((await call(app, 'GET', '/api/openapi.json', from('198.51.100.1'))).status).toBe(200);
     // a bad token is no way around it: counted by address (and answered 401 while within the limit)
     expect((await call(app, 'GET', '/api/teams', { ...from('198.51.100.1'), token: 'not-a-token' })).status).toBe(401);
@@ -206,11 +210,33 @@ describe('requests without a valid token', () => {
     expect((await call(app, 'GET', '/api/openapi.json', from('2001:db8:0:2::1'))).status).toBe(200);
   });
 
-  it('prefers cf-connecting-ip (set by the proxy in front of Supabase’s functions) over x-forwarded-for', async () => {
-    const { app } = appWith({ perKey: 1, global: 100 });
+  it('believes cf-connecting-ip when it is the trusted header, whatever x-forwarded-for says', async () => {
+    const { app } = appWith({ perKey: 1, global: 100, trustedProxyHeader: 'cf-connecting-ip' });
     const headers = (spoofed: string) => ({ headers: { 'cf-connecting-ip': '192.0.2.44', 'x-forwarded-for': spoofed } });
     expect((await call(app, 'GET', '/api/openapi.json', headers('192.0.2.1'))).status).toBe(200);
     expect((await call(app, 'GET', '/api/openapi.json', headers('192.0.2.2'))).status).toBe(429);
+  });
+
+  it('gives a rotation of spoofed addresses no fresh budget: without a trusted proxy the TCP peer counts', async () => {
+    const { app } = appWith({ perKey: 3, global: 10, trustedProxyHeader: 'none' });
+    // app.request's third argument is what @hono/node-server passes: the connection, with the peer's address
+    const fromPeer = (spoofed: number) =>
+      app.request(
+        '/api/openapi.json',
+        {
+          headers: {
+            'x-forwarded-for': `198.51.100.${spoofed}`,
+            'cf-connecting-ip': `198.51.100.${spoofed}`,
+            'x-real-ip': `198.51.100.${spoofed}`,
+          },
+        },
+        { incoming: { socket: { remoteAddress: '192.0.2.7' } } },
+      );
+    const statuses: number[] = [];
+    for (let spoofed = 1; spoofed <= 8; spoofed += 1) statuses.push((await fromPeer(spoofed)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    // the refused requests did not spend the global budget: everyone else still gets in
+    for (const token of [alice, bob, carol]) expect((await teams(app, token)).status).toBe(200);
   });
 
   it('never limits /api/health and /api/ready, so probes cannot be throttled into reporting the gateway down', async () => {

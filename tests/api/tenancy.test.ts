@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../functions/api/messaging/channels.queries.ts';
 import * as messages from '../../functions/api/messaging/messages.queries.ts';
 import * as teams from '../../functions/api/messaging/teams.queries.ts';
+import { teamIsVisible } from '../../functions/api/core/team-visibility.ts';
 import { asUser, seedIds } from '../harness/database.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, type Session, type TestGateway } from './helpers.ts';
 import { appRoutes, exampleBody, type OpenApiDocument } from './routes.ts';
@@ -20,6 +21,10 @@ const aliceIds: Record<string, string> = {
   channelId: seedIds.generalChannel,
   channel_id: seedIds.generalChannel,
   messageId: seedIds.welcomeMessage,
+  // ids that need not exist: the team in the path decides
+  keyId: '00000000-0000-4000-8000-00000000beef',
+  role: 'member',
+  bundle: 'member',
 };
 
 /** The messaging slice: every route under these prefixes is checked, including ones added later. Other
@@ -105,7 +110,7 @@ describe('a member of another team', () => {
 describe("the handlers' SQL under another team member's claims", () => {
   it('reads nothing of the demo team', async () => {
     const seen = await asUser(gateway.sql, carol.userId, async (tx) => ({
-      role: await teams.findMyTeamRole(tx, seedIds.demoTeam),
+      visible: await teamIsVisible(tx, seedIds.demoTeam),
       members: await teams.listTeamMembers(tx, seedIds.demoTeam),
       invitee: await teams.findInviteeId(tx, seedIds.demoTeam, 'bob@demo.local'),
       myTeams: (await teams.listMyTeams(tx)).filter((t) => t.id === seedIds.demoTeam),
@@ -117,7 +122,7 @@ describe("the handlers' SQL under another team member's claims", () => {
       followup: await messages.findMessage(tx, followupId),
     }));
     expect(seen).toEqual({
-      role: null,
+      visible: false,
       members: [],
       invitee: null,
       myTeams: [],

@@ -1,42 +1,17 @@
-// The admin console's API, for platform admins only (app_metadata.platform_admin = true in the access token;
-// app_metadata is set by the auth service, never by the user): the health of every component, the outbox
+// The admin console's API, for platform admins only (capability platform.admin: app_metadata.platform_admin =
+// true in the access token; app_metadata is set by the auth service, never by the user): the health of every component, the outbox
 // (backlog, oldest unprocessed age, dead letters, relays holding lanes), the streams with their consumers'
 // pending counts, and the recent audit log across teams.
-import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import { z } from '@hono/zod-openapi';
 import { streamDefinitions } from '../../_shared/events/streams.ts';
 import { transactionLimits, withServiceRole } from '../../_shared/db.ts';
-import { forbidden } from '../../_shared/errors.ts';
 import { readOutboxStatus, readStreamStatus, type OutboxStatus, type StreamStatus } from '../../_shared/outbox-status.ts';
-import type { UserEnv } from '../core/context.ts';
-import { requireUser } from '../core/request-log.ts';
-import { createRouter, errorResponses, jsonResponse, PageLimit, Timestamp, Uuid } from '../core/route.ts';
+import { createRouter, errorResponses, jsonResponse, PageLimit, securedRoute, Timestamp, Uuid } from '../core/route.ts';
 import { listRecentAudit } from './admin.queries.ts';
 
 const STATUS_TIMEOUT_MS = 2500;
 /** An unprocessed event older than this means the relay is behind or stuck. */
 const RELAY_LAG_DEGRADED_SECONDS = 60;
-
-/** Whether the verified access token marks a platform admin. */
-export const isPlatformAdmin = (claims: { app_metadata?: unknown }): boolean =>
-  (claims.app_metadata as { platform_admin?: unknown } | undefined)?.platform_admin === true;
-
-const requirePlatformAdmin: MiddlewareHandler<UserEnv> = async (c, next) => {
-  if (!isPlatformAdmin(c.var.user)) {
-    throw forbidden('platform_admin_required', 'This is the platform admin console; ask an operator to grant your account platform_admin.');
-  }
-  await next();
-};
-
-/** An authenticated route (like userRoute) that also requires a platform admin. */
-function adminRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(route: R) {
-  return createRoute({
-    ...route,
-    security: [{ bearerAuth: [] }],
-    middleware: [requireUser, requirePlatformAdmin] as const,
-    responses: { ...route.responses, ...errorResponses(401, 403, 429) },
-  });
-}
 
 const ComponentStatus = z.enum(['ok', 'degraded', 'down']);
 const Component = z.object({ name: z.string(), status: ComponentStatus, detail: z.string() }).openapi('ComponentHealth');
@@ -98,7 +73,7 @@ const AuditQuery = z.strictObject({
     .optional(),
 });
 
-const status = adminRoute({
+const status = securedRoute('platform.admin', {
   method: 'get',
   path: '/status',
   tags: ['admin'],
@@ -106,7 +81,7 @@ const status = adminRoute({
   responses: { 200: jsonResponse(PlatformStatus, 'The platform now') },
 });
 
-const audit = adminRoute({
+const audit = securedRoute('platform.admin', {
   method: 'get',
   path: '/audit',
   tags: ['admin'],

@@ -1,7 +1,8 @@
 // What every request handler can reach: the gateway's dependencies, the request id, a logger bound to the
-// request, and (on authenticated routes) the verified user. Also the one function that writes error answers.
+// request, and (on secured routes) the authenticated principal. Also the one function that writes error
+// answers, and the one that runs a request's transaction as its principal.
 import type { Context } from 'hono';
-import type { UserClaims, TokenVerifier } from '../../_shared/auth.ts';
+import type { TokenVerifier } from '../../_shared/auth.ts';
 import type { Config } from '../../_shared/config.ts';
 import { transactionLimits, withUserTransaction, type Sql, type Tx } from '../../_shared/db.ts';
 import { errorBody, type ErrorStatus } from '../../_shared/errors.ts';
@@ -10,14 +11,20 @@ import type { GatewayMetrics } from '../../_shared/metrics.ts';
 import type { RateLimiter } from '../../_shared/rate-limit.ts';
 import type { ErrorReporter } from '../../_shared/sentry.ts';
 import type { LiveHub } from './live-hub.ts';
+import type { CapabilityResolver } from './pep.ts';
+import type { Authenticator, Principal } from './principal.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
 export interface GatewayDeps {
   config: Config;
-  /** Pool the gateway runs user transactions on (role-switched per request). */
+  /** Pool the gateway runs requests' transactions on (role-switched per request). */
   sql: Sql;
   logger: Logger;
   verifier: TokenVerifier;
+  /** Bearer JWTs and access keys to principals. */
+  authenticator: Authenticator;
+  /** What principals hold, for the PEP (cached briefly). */
+  capabilities: CapabilityResolver;
   readiness: ReadinessCheck;
   /** Live events from NATS for GET /api/live (connects on first use); also the admin status's NATS connection. */
   live: LiveHub;
@@ -37,10 +44,12 @@ export interface GatewayVariables {
   deps: GatewayDeps;
   /** Stable code of the error answer, if any: the request log line carries it. */
   errorCode?: string;
+  /** The Authorization header's principal, authenticated once per request (see principalOf). */
+  authentication?: Promise<Principal>;
 }
 
 export type GatewayEnv = { Variables: GatewayVariables };
-export type UserEnv = { Variables: GatewayVariables & { user: UserClaims } };
+export type PrincipalEnv = { Variables: GatewayVariables & { principal: Principal } };
 
 /** Answers with the one error shape and remembers the code for the request log. */
 export function errorResponse(c: Context, status: ErrorStatus, code: string, message: string): Response {
@@ -49,7 +58,19 @@ export function errorResponse(c: Context, status: ErrorStatus, code: string, mes
   return c.json(errorBody(code, message, requestId), status);
 }
 
-/** Runs `work` in one RLS-scoped transaction as the request's user, within DB_*_TIMEOUT_MS (see withUserTransaction). */
-export function inUserTransaction<T>(c: Context<UserEnv>, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return withUserTransaction(c.var.deps.sql, c.var.user, work, transactionLimits(c.var.deps.config));
+/** The request's principal, authenticated on first use and remembered (the rate limiter and the route both ask). */
+export function principalOf<E extends GatewayEnv>(c: Context<E>): Promise<Principal> {
+  const known = c.var.authentication;
+  if (known) return known;
+  const authentication = c.var.deps.authenticator.authenticate(c.req.header('authorization'));
+  authentication.catch(() => undefined); // observed by whoever awaits it
+  c.set('authentication', authentication);
+  return authentication;
+}
+
+/** Runs `work` in one RLS-scoped transaction as the request's principal, within DB_*_TIMEOUT_MS (see
+    withUserTransaction); the request id rides along in the claims, for audit entries written by triggers. */
+export function inRequestTransaction<T>(c: Context<PrincipalEnv>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const claims = { ...c.var.principal.claims, request_id: c.var.requestId };
+  return withUserTransaction(c.var.deps.sql, claims, work, transactionLimits(c.var.deps.config));
 }

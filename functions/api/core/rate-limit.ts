@@ -1,20 +1,17 @@
 // The gateway's rate limits (functions/_shared/rate-limit.ts) applied to requests. Whom a request counts for:
-// the user of a valid bearer token, else the client address — so unauthenticated routes (dev login, the OpenAPI
+// the user of a valid session or the access key of a valid key, else the client address — so unauthenticated routes (dev login, the OpenAPI
 // document, unknown paths) and requests with a bad token (401s, which token guessing produces) are limited per
 // address. Every counted request also counts against the global limit. /api/health and /api/ready are not
 // limited: probes must never be throttled into looking down, and neither costs more than the check would
 // (readiness is cached). The answers carry RateLimit-* headers; a refusal is a 429 with Retry-After.
 import type { Context, MiddlewareHandler } from 'hono';
-import { bearerToken } from '../../_shared/auth.ts';
 import type { RateLimiter, RateLimitVerdict } from '../../_shared/rate-limit.ts';
-import { errorResponse, type GatewayEnv } from './context.ts';
+import { errorResponse, principalOf, type GatewayEnv } from './context.ts';
 
 const UNLIMITED_PATHS = new Set(['/api/health', '/api/ready']);
 /** At most one "store unavailable" warning per this interval: an outage must not flood the log. */
 const WARNING_INTERVAL_MS = 30_000;
 
-/** The headers the platform's proxy sets, most trustworthy first (see clientAddress). */
-const CLIENT_ADDRESS_HEADERS = ['cf-connecting-ip', 'x-real-ip', 'x-forwarded-for'];
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9a-f:]+$/i;
 
@@ -42,16 +39,18 @@ export function addressKey(value: string): string | null {
 }
 
 /**
- * The client's address. Behind a proxy the TCP peer is the proxy, so the proxy's headers come first:
- * Supabase's hosted functions sit behind Cloudflare, which sets cf-connecting-ip from the TCP connection and
- * overwrites one a client sends; x-real-ip is the same from nginx-style proxies; x-forwarded-for's first entry
- * is the client as the first proxy saw it (spoofable where a proxy appends rather than replaces, which only
- * moves a caller to another per-address bucket — the global limit still counts it). Without any, the TCP
- * peer (Deno.serve passes it as the handler's second argument; @hono/node-server as `incoming`).
+ * The client's address. A header a client can write is believed only when TRUSTED_PROXY_HEADER says the
+ * proxy in front of the gateway sets it: `cf-connecting-ip` (Cloudflare, in front of Supabase's functions,
+ * overwrites whatever a client sends), `x-real-ip` (an nginx-style proxy that replaces it), or
+ * `x-forwarded-for`, of which only the LAST entry is the proxy's own (the ones before it are the client's
+ * word). Otherwise — and when the trusted header is missing — the TCP peer (Deno.serve passes it as the
+ * handler's second argument; @hono/node-server as `incoming`). So rotating spoofed addresses buys no fresh budget.
  */
-export function clientAddress(c: Context): string {
-  for (const name of CLIENT_ADDRESS_HEADERS) {
-    const value = c.req.header(name)?.split(',')[0];
+export function clientAddress(c: Context<GatewayEnv>): string {
+  const trusted = c.var.deps.config.TRUSTED_PROXY_HEADER;
+  if (trusted !== 'none') {
+    const entries = c.req.header(trusted)?.split(',');
+    const value = trusted === 'x-forwarded-for' ? entries?.at(-1) : entries?.[0];
     const key = value ? addressKey(value) : null;
     if (key) return key;
   }
@@ -60,16 +59,15 @@ export function clientAddress(c: Context): string {
   return (peer && addressKey(peer)) || 'unknown';
 }
 
-/** Whom the request counts for: `user:<id>` for a valid bearer token, else `ip:<address>`. */
+/** Whom the request counts for: `user:<id>` for a valid session, `key:<id>` for a valid access key, else `ip:<address>`. */
 async function callerKey(c: Context<GatewayEnv>): Promise<string> {
-  const authorization = c.req.header('authorization');
-  if (authorization) {
+  if (c.req.header('authorization')) {
     try {
-      // the verifier caches a verified token, so requireUser does not pay for this check again
-      const user = await c.var.deps.verifier.verify(bearerToken(authorization));
-      return `user:${user.sub}`;
+      // authenticated once per request: the route's PEP reuses this answer
+      const principal = await principalOf(c);
+      return principal.kind === 'key' ? `key:${principal.keyId}` : `user:${principal.id}`;
     } catch {
-      // not a valid token: counted by address here; requireUser answers the 401 on routes that need a user
+      // not a valid credential: counted by address here; the route answers the 401
     }
   }
   return `ip:${clientAddress(c)}`;

@@ -1,7 +1,6 @@
-// Cross-cutting middleware the app factory installs once (request log) or routes declare (requireUser).
+// The request log: one JSON line per request, installed once by the app factory.
 import type { MiddlewareHandler } from 'hono';
-import { bearerToken } from '../../_shared/auth.ts';
-import type { GatewayEnv, UserEnv } from './context.ts';
+import type { GatewayEnv } from './context.ts';
 
 /** Binds a logger to the request (request_id, correlation_id) and writes one JSON line when it ends. */
 export function requestLog(): MiddlewareHandler<GatewayEnv> {
@@ -20,16 +19,8 @@ export function requestLog(): MiddlewareHandler<GatewayEnv> {
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
       ...(c.var.errorCode ? { error_code: c.var.errorCode } : {}),
     };
-    const line = c.var.logger; // requireUser rebinds it with user_id
+    const line = c.var.logger; // requirePrincipal rebinds it with user_id (and key_id)
     if (status >= 500) line.error('request', fields);
     else line.info('request', fields);
   };
 }
-
-/** Verifies the bearer token (401 with a distinct code otherwise) and exposes the claims as `c.var.user`. */
-export const requireUser: MiddlewareHandler<UserEnv> = async (c, next) => {
-  const user = await c.var.deps.verifier.verify(bearerToken(c.req.header('authorization')));
-  c.set('user', user);
-  c.set('logger', c.var.logger.child({ user_id: user.sub }));
-  await next();
-};

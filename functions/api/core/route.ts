@@ -1,11 +1,13 @@
 // Building blocks of the route definitions: the zod schemas shared by several resources, the error answers
 // every route documents, the validation hook that turns zod issues into the one error shape, and
-// `userRoute`, which makes a route authenticated in the OpenAPI document and in fact with one declaration.
+// the route factories (`securedRoute` with its capability, `publicRoute`), each of which makes a route's access rule
+// true in the OpenAPI document and in fact with one declaration.
 import { createRoute, OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ErrorBodySchema } from '../../_shared/errors.ts';
+import type { Capability } from '../../_shared/capabilities.ts';
 import { errorResponse, type GatewayEnv } from './context.ts';
-import { requireUser } from './request-log.ts';
+import { requireCapability } from './pep.ts';
 
 export const ErrorSchema = ErrorBodySchema.extend({
   error: ErrorBodySchema.shape.error.extend({
@@ -17,8 +19,8 @@ export const ErrorSchema = ErrorBodySchema.extend({
 
 const errorDescriptions = {
   400: 'The request is malformed or fails validation',
-  401: 'Missing, malformed, expired or wrongly signed access token',
-  403: 'Signed in, but not allowed to do this',
+  401: 'Missing, malformed, expired or wrongly signed access token, or an unknown, revoked or expired access key',
+  403: 'Signed in, but without the capability this needs (capability_missing names it), or not allowed by the rules',
   404: 'Nothing with this id is visible to the caller',
   409: 'Conflicts with the current state',
   413: 'The request body is larger than BODY_LIMIT_BYTES',
@@ -51,13 +53,31 @@ export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
   return { required: true, description, content: { 'application/json': { schema } } } as const;
 }
 
-/** The request passed authentication and the route checks the rest (bearer token of a Supabase session). */
-export function userRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(route: R) {
+/**
+ * A route that needs a signed-in principal (a Supabase Auth session or an access key) holding `capability`:
+ * authentication, the PEP check and the OpenAPI security and `x-capability` come from this one declaration,
+ * so none can be forgotten without the others.
+ */
+/** Either credential works: a Supabase Auth session's access token or an access key (both `Authorization: Bearer`). */
+const SESSION_OR_KEY: Record<string, string[]>[] = [{ bearerAuth: [] }, { accessKey: [] }];
+
+export function securedRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(capability: Capability, route: R) {
   return createRoute({
     ...route,
-    security: [{ bearerAuth: [] }],
-    middleware: [requireUser] as const,
-    responses: { ...route.responses, ...errorResponses(401, 429, ...(route.request?.body ? bodyErrors : [])) },
+    'x-capability': capability,
+    security: SESSION_OR_KEY,
+    middleware: [requireCapability(capability)] as const,
+    responses: { ...route.responses, ...errorResponses(401, 403, 429, ...(route.request?.body ? bodyErrors : [])) },
+  });
+}
+
+/** A route anyone may call (health, readiness, the OpenAPI document, the local dev login): said so explicitly. */
+export function publicRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(route: R) {
+  return createRoute({
+    ...route,
+    'x-public': true,
+    security: [],
+    responses: { ...route.responses, ...errorResponses(429, ...(route.request?.body ? bodyErrors : [])) },
   });
 }
 

@@ -1,11 +1,12 @@
 // Channels: create one in a team, list a team's channels, archive one (read-only from then on).
 import { z } from '@hono/zod-openapi';
-import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
+import { conflict, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../core/context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Text, Timestamp, userRoute, Uuid } from '../core/route.ts';
+import { inRequestTransaction } from '../core/context.ts';
+import { requireVisibleTeam } from '../core/team-visibility.ts';
+import { capabilityMissing, requireTeamCapability } from '../core/pep.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Text, Timestamp, securedRoute, Uuid } from '../core/route.ts';
 import { archiveChannel, findChannel, insertChannel, listTeamChannels } from './channels.queries.ts';
-import { findMyTeamRole } from './teams.queries.ts';
 
 const Channel = z
   .object({
@@ -37,7 +38,7 @@ const ListChannelsQuery = z.strictObject({
 });
 const ChannelPath = z.strictObject({ channelId: Uuid.openapi({ param: { name: 'channelId', in: 'path' } }) });
 
-const createChannel = userRoute({
+const createChannel = securedRoute('channel.create', {
   method: 'post',
   path: '/',
   tags: ['channels'],
@@ -46,7 +47,7 @@ const createChannel = userRoute({
   responses: { 201: jsonResponse(Channel, 'The channel'), ...errorResponses(404, 409) },
 });
 
-const listChannels = userRoute({
+const listChannels = securedRoute('channel.read', {
   method: 'get',
   path: '/',
   tags: ['channels'],
@@ -55,16 +56,15 @@ const listChannels = userRoute({
   responses: { 200: jsonResponse(z.object({ items: z.array(Channel) }), 'The channels'), ...errorResponses(400, 404) },
 });
 
-const archive = userRoute({
+const archive = securedRoute('channel.create', {
   method: 'post',
   path: '/{channelId}/archive',
   tags: ['channels'],
-  summary: 'Archive a channel (its creator, or an owner or admin of the team)',
+  summary: 'Archive a channel (its creator, or whoever holds channel.manage in the team)',
   request: { params: ChannelPath },
   responses: { 200: jsonResponse(Channel, 'The archived channel'), ...errorResponses(400, 403, 404, 409) },
 });
 
-const teamNotFound = () => notFound('team_not_found', 'No team with this id has you as a member; list yours with GET /api/teams.');
 export const channelNotFound = () =>
   notFound('channel_not_found', "No channel with this id is visible to you; list your team's channels with GET /api/channels?team_id=….");
 
@@ -72,8 +72,9 @@ export const channelRoutes = createRouter()
   .openapi(createChannel, async (c) => {
     const { team_id: teamId, name, topic } = c.req.valid('json');
     const requestId = c.var.requestId;
-    const channel = await inUserTransaction(c, async (tx) => {
-      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+    const channel = await inRequestTransaction(c, async (tx) => {
+      await requireVisibleTeam(tx, teamId);
+      await requireTeamCapability(tx, teamId, 'channel.create');
       const channel = await insertChannel(tx, { teamId, name, topic: topic ?? null });
       if (!channel) throw conflict('channel_name_taken', `The team already has a channel named "${name}"; pick another name.`);
       const payload = { channel_id: channel.id, team_id: teamId, name, created_by: channel.created_by };
@@ -92,8 +93,8 @@ export const channelRoutes = createRouter()
   })
   .openapi(listChannels, async (c) => {
     const { team_id: teamId, include_archived: includeArchived } = c.req.valid('query');
-    const items = await inUserTransaction(c, async (tx) => {
-      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+    const items = await inRequestTransaction(c, async (tx) => {
+      await requireVisibleTeam(tx, teamId);
       return listTeamChannels(tx, teamId, includeArchived);
     });
     return c.json({ items }, 200);
@@ -101,15 +102,15 @@ export const channelRoutes = createRouter()
   .openapi(archive, async (c) => {
     const { channelId } = c.req.valid('param');
     const requestId = c.var.requestId;
-    const channel = await inUserTransaction(c, async (tx) => {
+    const channel = await inRequestTransaction(c, async (tx) => {
       const archived = await archiveChannel(tx, channelId);
       if (!archived) {
         const current = await findChannel(tx, channelId);
         if (!current) throw channelNotFound();
         if (current.archived_at) throw conflict('channel_archived', 'This channel is already archived.');
-        throw forbidden('channel_manager_required', "Only the channel's creator and the team's owners and admins archive a channel.");
+        throw capabilityMissing('channel.manage'); // not its creator: archiving someone else's channel needs it
       }
-      const payload = { channel_id: archived.id, team_id: archived.team_id, archived_by: c.var.user.sub };
+      const payload = { channel_id: archived.id, team_id: archived.team_id, archived_by: c.var.principal.id };
       await enqueueEvent(tx, { type: 'channel.archived', aggregateId: archived.id, payload, correlationId: requestId });
       await recordAudit(tx, {
         action: 'channel.archived',

@@ -8,10 +8,10 @@
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../../_shared/errors.ts';
-import { inUserTransaction } from '../core/context.ts';
+import { inRequestTransaction } from '../core/context.ts';
 import type { LiveEvent } from '../core/live-hub.ts';
-import { createRouter, errorResponses, userRoute } from '../core/route.ts';
-import { listMyTeams } from './teams.queries.ts';
+import { createRouter, errorResponses, securedRoute } from '../core/route.ts';
+import { listActingTeamIds } from './teams.queries.ts';
 
 const KEEPALIVE_MS = 15_000;
 const MEMBERSHIP_REFRESH_MS = 30_000;
@@ -30,7 +30,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, onLate: () => void): Promi
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-const live = userRoute({
+const live = securedRoute('live.subscribe', {
   method: 'get',
   path: '/',
   tags: ['live'],
@@ -49,8 +49,8 @@ const live = userRoute({
 });
 
 export const liveRoutes = createRouter().openapi(live, async (c) => {
-  const { deps, user, logger } = c.var;
-  const myTeamIds = async () => new Set((await inUserTransaction(c, (tx) => listMyTeams(tx))).map((team) => team.id));
+  const { deps, principal, logger } = c.var;
+  const myTeamIds = async () => new Set(await inRequestTransaction(c, (tx) => listActingTeamIds(tx)));
   let teams = await myTeamIds();
   let refreshedAt = Date.now();
 
@@ -81,9 +81,9 @@ export const liveRoutes = createRouter().openapi(live, async (c) => {
   }
 
   const joinsMe = (event: LiveEvent) =>
-    (event.type === 'team.member_added' && event.payload.user_id === user.sub) ||
-    (event.type === 'team.created' && event.payload.created_by === user.sub);
-  const deadline = Math.min(Date.now() + LIVE_MAX_MS, (user.exp ?? 0) * 1000);
+    (event.type === 'team.member_added' && event.payload.user_id === principal.id) ||
+    (event.type === 'team.created' && event.payload.created_by === principal.id);
+  const deadline = Math.min(Date.now() + LIVE_MAX_MS, principal.expiresAt);
 
   c.header('X-Accel-Buffering', 'no'); // proxies must pass events on as they come
   return streamSSE(

@@ -4,8 +4,8 @@ import { z } from '@hono/zod-openapi';
 import { ApiError, conflict, forbidden, notFound } from '../../_shared/errors.ts';
 import type { Tx } from '../../_shared/db.ts';
 import { assertCatalogPayload, enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../core/context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, Text, Timestamp, userRoute, Uuid } from '../core/route.ts';
+import { inRequestTransaction } from '../core/context.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, Text, Timestamp, securedRoute, Uuid } from '../core/route.ts';
 import { CursorParam, pageOf } from '../core/pagination.ts';
 import { findChannel } from './channels.queries.ts';
 import {
@@ -47,7 +47,7 @@ const ListMessagesQuery = z.strictObject({ channel_id: Uuid, cursor: CursorParam
 const PageQuery = z.strictObject({ cursor: CursorParam.optional(), limit: PageLimit });
 const MessagePath = z.strictObject({ messageId: Uuid.openapi({ param: { name: 'messageId', in: 'path' } }) });
 
-const postMessage = userRoute({
+const postMessage = securedRoute('message.write', {
   method: 'post',
   path: '/',
   tags: ['messages'],
@@ -56,7 +56,7 @@ const postMessage = userRoute({
   responses: { 201: jsonResponse(Message, 'The message'), ...errorResponses(404, 409) },
 });
 
-const listMessages = userRoute({
+const listMessages = securedRoute('message.read', {
   method: 'get',
   path: '/',
   tags: ['messages'],
@@ -65,7 +65,7 @@ const listMessages = userRoute({
   responses: { 200: jsonResponse(MessagePage, 'One page'), ...errorResponses(400, 404) },
 });
 
-const editMessage = userRoute({
+const editMessage = securedRoute('message.write', {
   method: 'patch',
   path: '/{messageId}',
   tags: ['messages'],
@@ -74,7 +74,7 @@ const editMessage = userRoute({
   responses: { 200: jsonResponse(Message, 'The edited message'), ...errorResponses(403, 404, 409) },
 });
 
-const deleteMessage = userRoute({
+const deleteMessage = securedRoute('message.write', {
   method: 'delete',
   path: '/{messageId}',
   tags: ['messages'],
@@ -83,7 +83,7 @@ const deleteMessage = userRoute({
   responses: { 200: jsonResponse(Message, 'The deleted message'), ...errorResponses(400, 403, 404, 409) },
 });
 
-const postFollowup = userRoute({
+const postFollowup = securedRoute('message.write', {
   method: 'post',
   path: '/{messageId}/followups',
   tags: ['messages'],
@@ -92,7 +92,7 @@ const postFollowup = userRoute({
   responses: { 201: jsonResponse(Message, 'The followup'), ...errorResponses(404, 409) },
 });
 
-const listThread = userRoute({
+const listThread = securedRoute('message.read', {
   method: 'get',
   path: '/{messageId}/followups',
   tags: ['messages'],
@@ -123,7 +123,7 @@ function messageEvent(message: MessageRow) {
 export const messageRoutes = createRouter()
   .openapi(postMessage, async (c) => {
     const { channel_id: channelId, body } = c.req.valid('json');
-    const message = await inUserTransaction(c, async (tx) => {
+    const message = await inRequestTransaction(c, async (tx) => {
       const created = await insertMessage(tx, { channelId, body, correlationId: c.var.requestId });
       if (!created) throw (await findChannel(tx, channelId)) ? channelArchived() : channelNotFound();
       const { event_payload: payload, ...message } = created;
@@ -134,7 +134,7 @@ export const messageRoutes = createRouter()
   })
   .openapi(listMessages, async (c) => {
     const { channel_id: channelId, cursor, limit } = c.req.valid('query');
-    const rows = await inUserTransaction(c, async (tx) => {
+    const rows = await inRequestTransaction(c, async (tx) => {
       const rows = await listChannelMessages(tx, { channelId, before: cursor ?? null, limit });
       if (!rows.length && !(await findChannel(tx, channelId))) throw channelNotFound();
       return rows;
@@ -145,7 +145,7 @@ export const messageRoutes = createRouter()
     const { messageId } = c.req.valid('param');
     const { body } = c.req.valid('json');
     const requestId = c.var.requestId;
-    const message = await inUserTransaction(c, async (tx) => {
+    const message = await inRequestTransaction(c, async (tx) => {
       const message = await updateMessageBody(tx, { messageId, body });
       if (!message) throw await explainMessageRefusal(tx, messageId, 'edit');
       const payload = { ...messageEvent(message), edited_at: message.edited_at! };
@@ -158,7 +158,7 @@ export const messageRoutes = createRouter()
   .openapi(deleteMessage, async (c) => {
     const { messageId } = c.req.valid('param');
     const requestId = c.var.requestId;
-    const message = await inUserTransaction(c, async (tx) => {
+    const message = await inRequestTransaction(c, async (tx) => {
       const message = await softDeleteMessage(tx, messageId);
       if (!message) throw await explainMessageRefusal(tx, messageId, 'delete');
       const payload = { ...messageEvent(message), deleted_at: message.deleted_at! };
@@ -171,7 +171,7 @@ export const messageRoutes = createRouter()
   .openapi(postFollowup, async (c) => {
     const { messageId } = c.req.valid('param');
     const { body } = c.req.valid('json');
-    const followup = await inUserTransaction(c, async (tx) => {
+    const followup = await inRequestTransaction(c, async (tx) => {
       const created = await insertFollowup(tx, { parentId: messageId, body, correlationId: c.var.requestId });
       if (!created) throw await explainMessageRefusal(tx, messageId, 'reply');
       const { event_payload: payload, ...followup } = created;
@@ -183,7 +183,7 @@ export const messageRoutes = createRouter()
   .openapi(listThread, async (c) => {
     const { messageId } = c.req.valid('param');
     const { cursor, limit } = c.req.valid('query');
-    const rows = await inUserTransaction(c, async (tx) => {
+    const rows = await inRequestTransaction(c, async (tx) => {
       const rows = await listFollowups(tx, { parentId: messageId, after: cursor ?? null, limit });
       if (!rows.length && !(await findMessage(tx, messageId))) throw messageNotFound();
       return rows;

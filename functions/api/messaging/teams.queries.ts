@@ -37,11 +37,10 @@ export function listMyTeams(tx: Tx): Promise<TeamRow[]> {
     order by t.created_at, t.id`;
 }
 
-/** The caller's role in a team, or null when the caller is not a member (the team is then invisible). */
-export async function findMyTeamRole(tx: Tx, teamId: string): Promise<TeamRole | null> {
-  const [row] = await tx<{ role: TeamRole }[]>`
-    select role from public.team_members where team_id = ${teamId} and user_id = (select auth.uid())`;
-  return row?.role ?? null;
+/** Ids of the teams the caller acts in: a user's memberships, an access key's team. */
+export async function listActingTeamIds(tx: Tx): Promise<string[]> {
+  const rows = await tx<{ id: string }[]>`select app.current_user_team_ids() as id`;
+  return rows.map((row) => row.id);
 }
 
 /** Members of a team the caller belongs to, in joining order. */

@@ -1,10 +1,12 @@
 // Teams: create one (the caller becomes its owner), list mine, list and add members by email.
 import { z } from '@hono/zod-openapi';
-import { conflict, forbidden, notFound } from '../../_shared/errors.ts';
+import { conflict, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
-import { inUserTransaction } from '../core/context.ts';
-import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, userRoute, Uuid } from '../core/route.ts';
-import { findInviteeId, findMyTeamRole, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from './teams.queries.ts';
+import { inRequestTransaction } from '../core/context.ts';
+import { requireVisibleTeam } from '../core/team-visibility.ts';
+import { requireTeamCapability } from '../core/pep.ts';
+import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, securedRoute, Uuid } from '../core/route.ts';
+import { findInviteeId, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from './teams.queries.ts';
 
 const TeamRole = z.enum(['owner', 'admin', 'member']);
 
@@ -28,7 +30,7 @@ const AddMemberBody = z
   .openapi('AddTeamMember', { example: { email: 'bob@demo.local', role: 'member' } });
 const TeamPath = z.strictObject({ teamId: Uuid.openapi({ param: { name: 'teamId', in: 'path' } }) });
 
-const createTeam = userRoute({
+const createTeam = securedRoute('team.create', {
   method: 'post',
   path: '/',
   tags: ['teams'],
@@ -37,7 +39,7 @@ const createTeam = userRoute({
   responses: { 201: jsonResponse(Team, 'The team') },
 });
 
-const listTeams = userRoute({
+const listTeams = securedRoute('team.list', {
   method: 'get',
   path: '/',
   tags: ['teams'],
@@ -45,7 +47,7 @@ const listTeams = userRoute({
   responses: { 200: jsonResponse(z.object({ items: z.array(Team) }), 'The teams') },
 });
 
-const listMembers = userRoute({
+const listMembers = securedRoute('member.read', {
   method: 'get',
   path: '/{teamId}/members',
   tags: ['teams'],
@@ -54,22 +56,20 @@ const listMembers = userRoute({
   responses: { 200: jsonResponse(z.object({ items: z.array(Member) }), 'The members'), ...errorResponses(400, 404) },
 });
 
-const addMember = userRoute({
+const addMember = securedRoute('member.invite', {
   method: 'post',
   path: '/{teamId}/members',
   tags: ['teams'],
-  summary: 'Add an existing account by email (owners add any role, admins add members and admins)',
+  summary: 'Add an existing account by email (member.invite; adding an owner also needs member.role.manage)',
   request: { params: TeamPath, body: jsonBody(AddMemberBody, 'Who to add, and with which role') },
   responses: { 201: jsonResponse(Member, 'The new member'), ...errorResponses(403, 404, 409) },
 });
-
-const teamNotFound = () => notFound('team_not_found', 'No team with this id has you as a member; list yours with GET /api/teams.');
 
 export const teamRoutes = createRouter()
   .openapi(createTeam, async (c) => {
     const { name } = c.req.valid('json');
     const requestId = c.var.requestId;
-    const team = await inUserTransaction(c, async (tx) => {
+    const team = await inRequestTransaction(c, async (tx) => {
       const team = await insertTeam(tx, name);
       const payload = { team_id: team.id, name: team.name, created_by: team.created_by };
       await enqueueEvent(tx, { type: 'team.created', aggregateId: team.id, payload, correlationId: requestId });
@@ -86,13 +86,13 @@ export const teamRoutes = createRouter()
     return c.json(team, 201);
   })
   .openapi(listTeams, async (c) => {
-    const items = await inUserTransaction(c, (tx) => listMyTeams(tx));
+    const items = await inRequestTransaction(c, (tx) => listMyTeams(tx));
     return c.json({ items }, 200);
   })
   .openapi(listMembers, async (c) => {
     const { teamId } = c.req.valid('param');
-    const items = await inUserTransaction(c, async (tx) => {
-      if (!(await findMyTeamRole(tx, teamId))) throw teamNotFound();
+    const items = await inRequestTransaction(c, async (tx) => {
+      await requireVisibleTeam(tx, teamId);
       return listTeamMembers(tx, teamId);
     });
     return c.json({ items }, 200);
@@ -101,16 +101,14 @@ export const teamRoutes = createRouter()
     const { teamId } = c.req.valid('param');
     const { email, role } = c.req.valid('json');
     const requestId = c.var.requestId;
-    const member = await inUserTransaction(c, async (tx) => {
-      const myRole = await findMyTeamRole(tx, teamId);
-      if (!myRole) throw teamNotFound();
-      if (myRole === 'member') throw forbidden('team_admin_required', "Only the team's owners and admins add members; ask one of them.");
-      if (role === 'owner' && myRole !== 'owner') throw forbidden('team_owner_required', 'Only an owner can add another owner.');
+    const member = await inRequestTransaction(c, async (tx) => {
+      await requireVisibleTeam(tx, teamId);
+      if (role === 'owner') await requireTeamCapability(tx, teamId, 'member.role.manage');
       const userId = await findInviteeId(tx, teamId, email);
       if (!userId) throw notFound('user_not_found', `No account uses ${email}; ask them to sign in once, then add them again.`);
       const member = await insertTeamMember(tx, { teamId, userId, role });
       if (!member) throw conflict('already_member', `${email} is already a member of this team.`);
-      const payload = { team_id: teamId, user_id: userId, role, added_by: c.var.user.sub };
+      const payload = { team_id: teamId, user_id: userId, role, added_by: c.var.principal.id };
       await enqueueEvent(tx, { type: 'team.member_added', aggregateId: teamId, payload, correlationId: requestId });
       await recordAudit(tx, {
         action: 'team.member_added',

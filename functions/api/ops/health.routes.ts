@@ -1,10 +1,10 @@
-// Liveness (/api/health: the process answers, no dependencies touched) and readiness (/api/ready: Postgres,
-// the schema version, NATS and Redis), for the smoke tests, the local launcher and monitors. Both are public,
-// so readiness names each check with ok and a short reason only; addresses and error texts go to the log (and
-// to the platform admins' status page).
-import { createRoute, z } from '@hono/zod-openapi';
+// Liveness (/api/health: the process answers, no dependencies touched), readiness (/api/ready: Postgres, the
+// schema version, NATS and Redis) and the OpenAPI document, for the smoke tests, the local launcher and monitors.
+// All public, so readiness names each check with ok and a short reason only; addresses and error texts go to the
+// log (and to the platform admins' status page).
+import { z } from '@hono/zod-openapi';
 import { errorBody } from '../../_shared/errors.ts';
-import { createRouter, ErrorSchema, jsonResponse } from '../core/route.ts';
+import { createRouter, ErrorSchema, jsonResponse, publicRoute } from '../core/route.ts';
 import type { ReadinessReport } from '../core/readiness.ts';
 
 const Check = z
@@ -12,7 +12,7 @@ const Check = z
   .openapi('ReadinessCheck');
 const Checks = z.object({ database: Check, migrations: Check, nats: Check, redis: Check });
 
-const health = createRoute({
+const health = publicRoute({
   method: 'get',
   path: '/health',
   tags: ['operations'],
@@ -22,7 +22,7 @@ const health = createRoute({
   },
 });
 
-const ready = createRoute({
+const ready = publicRoute({
   method: 'get',
   path: '/ready',
   tags: ['operations'],
@@ -31,6 +31,15 @@ const ready = createRoute({
     200: jsonResponse(z.object({ status: z.literal('ready'), checks: Checks }), 'Every dependency answers'),
     503: jsonResponse(ErrorSchema.extend({ checks: Checks }), 'At least one dependency is not ready; `checks` says which and why'),
   },
+});
+
+/** GET /api/openapi.json: the document app.ts generates from every route's definition. */
+export const openApiDocumentRoute = publicRoute({
+  method: 'get',
+  path: '/openapi.json',
+  tags: ['operations'],
+  summary: 'This API: every route, generated from the same zod definitions that validate the requests',
+  responses: { 200: jsonResponse(z.object({ openapi: z.string() }).passthrough(), 'The OpenAPI 3.0 document') },
 });
 
 export const healthRoutes = createRouter()
