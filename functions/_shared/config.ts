@@ -55,7 +55,6 @@ const configSchema = z.object({
 
   // NATS JetStream
   NATS_URL: z.preprocess(emptyToUndefined, z.string().default('nats://127.0.0.1:4222')),
-  NATS_WS_URL: optionalString,
   NATS_USER: optionalString,
   NATS_PASSWORD: optionalString,
   NATS_STREAM_EVENTS: z.preprocess(
@@ -337,7 +336,6 @@ function environmentRules(config: Config, source: Record<string, string | undefi
   const urlVariables = [
     'DB_HOST',
     'NATS_URL',
-    'NATS_WS_URL',
     'REDIS_URL',
     'UPSTASH_REDIS_REST_URL',
     'SUPABASE_URL',
