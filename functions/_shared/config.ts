@@ -9,6 +9,8 @@ export type AppEnv = (typeof APP_ENVS)[number];
 
 /** Environments that hold real users and real money: the strictest rules apply. */
 export const isProductionLike = (env: AppEnv): boolean => env === 'staging' || env === 'prod';
+/** A developer's machine or CI: published demo secrets and unchecked issuers are fine only there. */
+export const isLocalOrTest = (env: AppEnv): boolean => env === 'local' || env === 'test';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -53,7 +55,6 @@ const configSchema = z.object({
 
   // NATS JetStream
   NATS_URL: z.preprocess(emptyToUndefined, z.string().default('nats://127.0.0.1:4222')),
-  NATS_WS_URL: optionalString,
   NATS_USER: optionalString,
   NATS_PASSWORD: optionalString,
   NATS_STREAM_EVENTS: z.preprocess(
@@ -216,7 +217,7 @@ export interface ConfigProblem {
   fix: string;
 }
 
-/** Least length per secret that staging and prod accept: signing keys 32, passwords 16. */
+/** Least length per secret that every non-local environment (dev, staging, prod) accepts: signing keys 32, passwords 16. */
 const SECRET_MIN_LENGTH: Partial<Record<SecretVariable, number>> = {
   JWT_SECRET: 32,
   SESSION_SECRET: 32,
@@ -265,7 +266,7 @@ function environmentRules(config: Config, source: Record<string, string | undefi
       "set JWT_SECRET to the Supabase project's JWT secret (Settings → API), or SUPABASE_URL / AUTH_JWKS_URL for asymmetric keys",
     );
   }
-  if (config.DEV_LOGIN_ENABLED && !(env === 'local' || env === 'test')) {
+  if (config.DEV_LOGIN_ENABLED && !isLocalOrTest(env)) {
     refuse(
       'DEV_LOGIN_ENABLED',
       `the dev login mints tokens without a password and cannot run in ${env}`,
@@ -277,6 +278,25 @@ function environmentRules(config: Config, source: Record<string, string | undefi
       config.UPSTASH_REDIS_REST_URL ? 'UPSTASH_REDIS_REST_TOKEN' : 'UPSTASH_REDIS_REST_URL',
       'is missing while its partner is set; Upstash needs both the REST URL and its token',
       'copy both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN from the Upstash console, or remove both',
+    );
+  }
+  if (isLocalOrTest(env)) return problems;
+
+  // dev is reachable from the internet and shares tooling with staging: a published secret there is as
+  // good as none, so the secret and issuer rules start at dev, not at staging.
+  for (const name of SECRET_VARIABLES) {
+    const minLength = SECRET_MIN_LENGTH[name];
+    const value = config[name];
+    const weakness = minLength && value ? secretWeakness(value, minLength) : undefined;
+    if (weakness)
+      refuse(name, `${weakness} (${env})`, `set ${name} to a random value of ${minLength}+ characters (e.g. ${RANDOM_SECRET_HINT})`);
+  }
+  if (!config.JWT_ISSUER) {
+    const issuer = config.SUPABASE_URL ? `${config.SUPABASE_URL.replace(/\/+$/, '')}/auth/v1` : 'https://<ref>.supabase.co/auth/v1';
+    refuse(
+      'JWT_ISSUER',
+      `is missing; ${env} accepts only tokens its own Supabase project issued`,
+      `set JWT_ISSUER=${issuer} (Supabase Auth's issuer is https://<ref>.supabase.co/auth/v1)`,
     );
   }
   if (!strict) return problems;
@@ -294,13 +314,6 @@ function environmentRules(config: Config, source: Record<string, string | undefi
   ];
   for (const [name, fix] of required) {
     if (config[name] === undefined) refuse(name, `is missing; ${env} requires it`, fix);
-  }
-  for (const name of SECRET_VARIABLES) {
-    const minLength = SECRET_MIN_LENGTH[name];
-    const value = config[name];
-    const weakness = minLength && value ? secretWeakness(value, minLength) : undefined;
-    if (weakness)
-      refuse(name, `${weakness} (${env})`, `set ${name} to a random value of ${minLength}+ characters (e.g. ${RANDOM_SECRET_HINT})`);
   }
   for (const name of ['RATE_LIMIT_GLOBAL', 'RATE_LIMIT_PER_KEY'] as const) {
     if (!isSet(name)) {
@@ -335,7 +348,6 @@ function environmentRules(config: Config, source: Record<string, string | undefi
   const urlVariables = [
     'DB_HOST',
     'NATS_URL',
-    'NATS_WS_URL',
     'REDIS_URL',
     'UPSTASH_REDIS_REST_URL',
     'SUPABASE_URL',

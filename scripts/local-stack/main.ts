@@ -22,13 +22,13 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 const USAGE = `Usage: npm run dev [-- options]      (the same as: bash scripts/dev.sh [options])
 
-Starts the local platform: finds or starts Postgres, NATS (JetStream + WebSocket) and Redis, migrates and
+Starts the local platform: finds or starts Postgres, NATS (JetStream + monitoring) and Redis, migrates and
 seeds the database, starts the apps that exist (API, outbox relay, telemetry consumer, web apps), prints
 their URLs. Ctrl-C stops everything it started; a second start keeps the data.
 
 Each backing service comes from the first of: a server named in .env or the environment (DB_HOST/DB_PORT,
-NATS_URL, REDIS_URL); a server on its standard port (5432, 4222, 6379; NATS only with a known WebSocket
-listener, NATS_WS_URL); a private instance from the host's binaries with its data in the state folder;
+NATS_URL, REDIS_URL); a server on its standard port (5432, 4222, 6379; NATS only with JetStream and its
+monitoring port at NATS_MONITORING_URL); a private instance from the host's binaries with its data in the state folder;
 docker compose, where a Docker engine runs.
 
 Options:
@@ -558,12 +558,7 @@ async function stop(state: StateFolder): Promise<void> {
       await cluster.stop();
     }
   }
-  const nats = new PrivateNats(
-    state.path('nats'),
-    findBinary('nats-server') ?? 'nats-server',
-    { client: 0, websocket: 0, monitoring: 0 },
-    '',
-  );
+  const nats = new PrivateNats(state.path('nats'), findBinary('nats-server') ?? 'nats-server', { client: 0, monitoring: 0 }, '');
   if (nats.runningPid()) {
     say('stopping the private NATS');
     await nats.stop();

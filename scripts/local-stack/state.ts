@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { commandLineOf, isAlive } from './processes.ts';
 
-export type PortName = 'postgres' | 'nats' | 'natsWebsocket' | 'natsMonitoring' | 'redis' | `app:${string}`;
+export type PortName = 'postgres' | 'nats' | 'natsMonitoring' | 'redis' | `app:${string}`;
 
 export interface RecordedProcess {
   name: string;

@@ -1,5 +1,7 @@
 -- Compat bootstrap: gives a plain PostgreSQL 15 the pieces of a Supabase project that our migrations rely on
--- (API roles, the auth schema with auth.users and the auth.uid()/auth.jwt()/auth.role() helpers).
+-- (API roles, the auth schema with auth.users and the auth.uid()/auth.jwt()/auth.role() helpers), and the
+-- grants a Supabase project hands out by itself (default privileges in public, the extensions schema, the API
+-- roles' statement timeouts), so every migration and test meets the privileges it will meet in production.
 -- scripts/migrate.sh applies it only when the target is NOT a Supabase project; never run it against one.
 -- Every statement is idempotent: roles are cluster-wide and survive across databases.
 
@@ -90,3 +92,49 @@ as $$
 $$;
 
 grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email() to anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- What a Supabase project grants without being asked
+-- ---------------------------------------------------------------------------------------------------------
+-- Written from Supabase's documentation, not copied from its setup scripts:
+-- * supabase.com/kb/troubleshooting/cant-change-the-default-privileges-of-supabase_admin-in-the-public-schema:
+--   supabase_admin's default privileges give anon, authenticated and service_role all privileges on the
+--   tables, sequences and functions it creates in public, and no project can change them.
+-- * supabase.com/docs/guides/database/data-api ("Default privileges for new entities"): with that setting on,
+--   postgres's default privileges in public grant the same roles access to new tables and functions. The
+--   setting is off for projects created since 2026-05-30 and was turned off for older ones on 2026-10-30
+--   (supabase.com/changelog, 2026-04-28), but a project may turn it back on; we reproduce the widest case, ALL
+--   on tables, sequences and functions, so the migrations must revoke whatever a project might grant.
+-- Here every object is created by the connecting role (postgres locally), which therefore stands in for both
+-- postgres and supabase_admin. No role named supabase_admin is created: scripts/migrate.sh takes its
+-- existence as the sign of a Supabase project, and roles are shared by every database of the cluster.
+-- Default privileges belong to the database, so each database that gets this bootstrap gets them.
+do $$
+begin
+  execute format('alter default privileges for role %I in schema public grant all on tables to anon, authenticated, service_role', current_user);
+  execute format('alter default privileges for role %I in schema public grant all on sequences to anon, authenticated, service_role', current_user);
+  execute format('alter default privileges for role %I in schema public grant all on functions to anon, authenticated, service_role', current_user);
+end
+$$;
+grant usage on schema public to anon, authenticated, service_role;
+
+-- Extensions live in their own schema, usable by every API role; pgcrypto and uuid-ossp come installed
+-- (supabase.com/docs/guides/database/extensions: "Most extensions are installed under the extensions schema,
+-- which is accessible to public by default"; .../extensions/uuid-ossp: enabled by default). Migrations call
+-- them schema-qualified (extensions.digest(...)), which works the same here and on Supabase.
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+create extension if not exists pgcrypto with schema extensions;
+create extension if not exists "uuid-ossp" with schema extensions;
+
+-- Statement timeouts of the API roles (supabase.com/docs/guides/database/postgres/timeouts: anon 3s,
+-- authenticated 8s; service_role none, so it falls back to the authenticator role's 8s). Role settings apply
+-- at login only, not on SET ROLE: the gateway bounds its own transactions (DB_STATEMENT_TIMEOUT_MS). Set for
+-- this database only, so the other databases of a shared cluster keep their settings.
+do $$
+begin
+  execute format('alter role anon in database %I set statement_timeout = %L', current_database(), '3s');
+  execute format('alter role authenticated in database %I set statement_timeout = %L', current_database(), '8s');
+  execute format('alter role authenticator in database %I set statement_timeout = %L', current_database(), '8s');
+end
+$$;

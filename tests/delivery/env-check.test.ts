@@ -13,6 +13,8 @@ afterAll(removeTempDirs);
 const ENVS = ['local', 'test', 'dev', 'staging', 'prod'] as const;
 type Env = (typeof ENVS)[number];
 const STRICT: Env[] = ['staging', 'prod'];
+/** Everywhere but a laptop or CI: dev is on the internet too, so its secrets must be real. */
+const NON_LOCAL: Env[] = ['dev', ...STRICT];
 
 function mountedSecret(value: string): string {
   const file = path.join(tempDir('secret'), 'secret');
@@ -77,32 +79,46 @@ const badCases: BadCase[] = [
   },
   { envs: STRICT, what: 'no web origins', changes: { WEB_ORIGINS: '' }, variable: 'WEB_ORIGINS', problem: /is empty/ },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: 'a short JWT secret',
     changes: { JWT_SECRET: 'Sh0rtS3cr3tXyz12' },
     variable: 'JWT_SECRET',
     problem: /16 characters; it needs at least 32/,
   },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: 'the published example JWT secret',
     changes: { JWT_SECRET: 'local-development-jwt-secret-change-me-0123456789' },
     variable: 'JWT_SECRET',
     problem: /published placeholder/,
   },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: "Supabase's local default JWT secret",
     changes: { JWT_SECRET: 'super-secret-jwt-token-with-at-least-32-characters-long' },
     variable: 'JWT_SECRET',
     problem: /published placeholder/,
   },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: 'a repetitive session secret',
     changes: { SESSION_SECRET: 'ab'.repeat(24) },
     variable: 'SESSION_SECRET',
     problem: /distinct characters/,
+  },
+  {
+    envs: NON_LOCAL,
+    what: 'a published NATS password',
+    changes: { NATS_PASSWORD: 'change-me-nats-password-0123' },
+    variable: 'NATS_PASSWORD',
+    problem: /published placeholder/,
+  },
+  {
+    envs: NON_LOCAL,
+    what: 'a missing JWT issuer',
+    changes: { JWT_ISSUER: undefined },
+    variable: 'JWT_ISSUER',
+    problem: /is missing; .* accepts only tokens its own Supabase project issued/,
   },
   {
     envs: STRICT,
@@ -112,14 +128,14 @@ const badCases: BadCase[] = [
     problem: /is missing/,
   },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: 'a weak webhook secret',
     changes: { EMBASSY_WEBHOOK_SECRET_GREENFOOD: 'greenfood' },
     variable: 'EMBASSY_WEBHOOK_SECRET_GREENFOOD',
     problem: /at least 32/,
   },
   {
-    envs: STRICT,
+    envs: NON_LOCAL,
     what: 'a short database password',
     changes: { DB_PASSWORD: 'postgres123' },
     variable: 'DB_PASSWORD',
@@ -216,6 +232,20 @@ describe('env-check: bad configurations per environment', () => {
       });
     }
   }
+
+  it('accepts published secrets and no issuer in local and test, and refuses them from dev on', () => {
+    const demo = { JWT_SECRET: 'local-development-jwt-secret-change-me-0123456789', JWT_ISSUER: undefined, NATS_PASSWORD: 'secret' };
+    for (const env of ['local', 'test'] as const) expect(problemsFor(env, demo)).toEqual([]);
+    for (const env of NON_LOCAL) {
+      expect(problemsFor(env, demo).map((p) => p.variable)).toEqual(expect.arrayContaining(['JWT_SECRET', 'JWT_ISSUER', 'NATS_PASSWORD']));
+    }
+  });
+
+  it("names the project's own issuer in the fix for a missing JWT_ISSUER", () => {
+    const problem = problemsFor('dev', { JWT_ISSUER: undefined }).find((p) => p.variable === 'JWT_ISSUER');
+    expect(problem?.fix).toContain('JWT_ISSUER=https://devdevdevdevdevdevde.supabase.co/auth/v1');
+    expect(problem?.fix).toContain('https://<ref>.supabase.co/auth/v1');
+  });
 
   it('accepts on a laptop what it refuses in prod', () => {
     const laptopOnly = {

@@ -44,6 +44,7 @@ export function goodConfig(env: Env): Record<string, string> {
     DEV_LOGIN_ENABLED: 'false',
     SUPABASE_PROJECT_REF: ref,
     SUPABASE_URL: `https://${ref}.supabase.co`,
+    JWT_ISSUER: `https://${ref}.supabase.co/auth/v1`,
     SUPABASE_ANON_KEY: 'anon-public-key-value',
     SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-Vx81Lq2Zp7Nc4Rm9',
     WEB_ORIGINS: `https://city.${env}.microdao.example,https://admin.${env}.microdao.example`,

@@ -1,4 +1,4 @@
-// A nats-server of the test's own: the local stack's private NATS (JetStream, WebSocket and monitoring, see
+// A nats-server of the test's own: the local stack's private NATS (JetStream and monitoring, see
 // scripts/local-stack/services/nats.ts) on free ports with its store in a temporary folder. The shared server
 // on :4222 must never be stopped and has no monitoring port, so tests that take NATS down, crash it or read
 // its monitoring endpoints use one of these.
@@ -13,7 +13,6 @@ export interface TestNats {
   url: string;
   port: number;
   monitoringUrl: string;
-  websocketUrl: string;
   /** Stops the server (SIGTERM: JetStream flushes its store) and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and store; resolves once JetStream is ready. */
@@ -31,7 +30,7 @@ export async function startPrivateNats(): Promise<TestNats> {
   let server: PrivateNats | undefined;
   try {
     for (let attempt = 1; ; attempt += 1) {
-      const ports = { client: await ephemeralPort(), websocket: await ephemeralPort(), monitoring: await ephemeralPort() };
+      const ports = { client: await ephemeralPort(), monitoring: await ephemeralPort() };
       const candidate = new PrivateNats(root, binary, ports, path.join(root, 'nats.log'));
       try {
         await candidate.start();
@@ -48,12 +47,11 @@ export async function startPrivateNats(): Promise<TestNats> {
     throw error;
   }
   const nats = server;
-  const { client, websocket, monitoring } = nats.ports;
+  const { client, monitoring } = nats.ports;
   return {
     url: `nats://127.0.0.1:${client}`,
     port: client,
     monitoringUrl: `http://127.0.0.1:${monitoring}`,
-    websocketUrl: `ws://127.0.0.1:${websocket}`,
     stop: () => nats.stop(),
     start: async () => void (await nats.start()),
     kill: () => nats.kill(),

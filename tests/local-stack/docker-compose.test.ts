@@ -102,14 +102,22 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives NATS JetStream, a WebSocket listener and monitoring through a config file in the repo', () => {
+  it('gives NATS JetStream and monitoring through a config file in the repo', () => {
     const config = compose.services.nats?.volumes?.find((volume) => volume.includes('nats.conf'))?.split(':')[0];
     expect(config).toBeDefined();
     const text = readFileSync(path.join(ROOT, config!), 'utf8');
     expect(text).toMatch(/^jetstream \{\s*store_dir: "\/data"/m);
-    expect(text).toMatch(/^websocket \{\s*listen: "0\.0\.0\.0:8080"\s*no_tls: true/m);
     expect(text).toMatch(/^http: "0\.0\.0\.0:8222"/m);
     expect(compose.services.nats?.command).toEqual(['-c', '/etc/nats/nats.conf']);
+  });
+
+  it('opens no NATS WebSocket listener: nothing uses one, and it would take clients without credentials', () => {
+    const config = compose.services.nats?.volumes?.find((volume) => volume.includes('nats.conf'))?.split(':')[0];
+    const text = readFileSync(path.join(ROOT, config!), 'utf8');
+    expect(text).not.toMatch(/^\s*websocket\s*\{/m);
+    const ports = (compose.services.nats as { ports?: string[] }).ports ?? [];
+    expect(ports.map((port) => port.split(':').at(-1))).toEqual(['4222', '8222']);
+    for (const [name, service] of appServices) expect(Object.keys(service.environment ?? {}), name).not.toContain('NATS_WS_URL');
   });
 
   it('sets only variables of .env.example on the apps, after reading .env.example and the optional .env', () => {
@@ -145,7 +153,7 @@ describe('docker-compose.yml', () => {
   it('publishes the backing services on the host-port variables npm run dev sets when it uses Docker', () => {
     const published: Record<string, string[]> = {
       postgres: ['POSTGRES_HOST_PORT'],
-      nats: ['NATS_HOST_PORT', 'NATS_WS_HOST_PORT', 'NATS_MONITOR_HOST_PORT'],
+      nats: ['NATS_HOST_PORT', 'NATS_MONITOR_HOST_PORT'],
       redis: ['REDIS_HOST_PORT'],
     };
     const launcherSource = readFileSync(path.join(ROOT, 'scripts/local-stack/services/index.ts'), 'utf8');

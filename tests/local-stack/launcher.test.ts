@@ -56,25 +56,6 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** Sends a WebSocket upgrade; a NATS WebSocket listener answers 101. */
-function websocketUpgradeStatus(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: hostname, port: Number(port) }, () =>
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
-    socket.once('data', (chunk: Buffer) => {
-      resolve(chunk.toString().split('\r\n')[0] ?? '');
-      socket.destroy();
-    });
-    socket.once('error', reject);
-    socket.setTimeout(3000, () => reject(new Error(`no answer from ${url}`)));
-  });
-}
-
 async function teamNames(url: string): Promise<string[]> {
   const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
   try {
@@ -91,7 +72,7 @@ const urlOf = (stack: ReturnType<typeof readStack>, service: string, label: stri
 };
 
 describe('npm run dev', () => {
-  it('uses the standard Postgres and Redis, a private NATS with WebSocket, answers on every URL, and SIGINT stops only what it started', async () => {
+  it('uses the standard Postgres and Redis, a private NATS with monitoring and no WebSocket, answers on every URL, and SIGINT stops only what it started', async () => {
     const { start, stateDir, databaseName, ports, prepareWebPorts } = await prepare('standard');
     await prepareWebPorts();
     const launcher = start();
@@ -102,7 +83,7 @@ describe('npm run dev', () => {
     expect(stack.services.postgres?.source).toBe('standard port');
     expect(stack.services.redis?.source).toBe('standard port');
     expect(stack.services.nats?.source).toBe('private');
-    expect(launcher.output).toMatch(/nats: the NATS on nats:\/\/127\.0\.0\.1:4222 has no WebSocket listener the launcher knows of/);
+    expect(launcher.output).toMatch(/nats: the NATS on nats:\/\/127\.0\.0\.1:4222 has no monitoring port at http:\/\/127\.0\.0\.1:8222/);
     expect(launcher.output).toMatch(new RegExp(`database +${databaseName} created`));
 
     // the demo data is in the fresh database of the standard server
@@ -113,8 +94,11 @@ describe('npm run dev', () => {
     // every URL it printed answers
     const nats = await probeNats(urlOf(stack, 'nats', 'NATS'));
     expect(nats).toMatchObject({ ok: true, jetstream: true });
-    expect(await websocketUpgradeStatus(urlOf(stack, 'nats', 'NATS WebSocket'))).toMatch(/^HTTP\/1\.1 101/);
     expect((await fetch(`${urlOf(stack, 'nats', 'NATS monitoring')}/jsz`)).status).toBe(200);
+    // no unauthenticated WebSocket listener: nothing uses one, so none is opened or printed
+    expect(stack.services.nats?.urls.map((entry) => entry.label)).toEqual(['NATS', 'NATS monitoring']);
+    const varz = (await (await fetch(`${urlOf(stack, 'nats', 'NATS monitoring')}/varz`)).json()) as { websocket?: { port?: number } };
+    expect(varz.websocket?.port ?? 0).toBe(0);
     expect((await probeRedis(urlOf(stack, 'redis', 'Redis'))).ok).toBe(true);
     const started = APPS.filter((app) => existsSync(path.join(ROOT, app.entry))).map((app) => app.name);
     expect(stack.apps.map((app) => app.name).sort()).toEqual(started.sort());
@@ -207,7 +191,7 @@ describe('npm run dev', () => {
     const launcher = new LauncherRun(['--state-dir', stateDir, '--dry-run', '--private', 'redis'], env, { direct: true });
     expect(await launcher.exited).toBe(0);
     expect(launcher.output).toMatch(/^dev: → postgres +standard port: PostgreSQL [\d.]+.* answers on 127\.0\.0\.1:5432$/m);
-    expect(launcher.output).toMatch(/^dev: → nats +private: the NATS on nats:\/\/127\.0\.0\.1:4222 has no WebSocket listener/m);
+    expect(launcher.output).toMatch(/^dev: → nats +private: the NATS on nats:\/\/127\.0\.0\.1:4222 has no monitoring port at /m);
     expect(launcher.output).toMatch(/^ +\$ \S*nats-server -c \S+\/nats\/nats\.conf$/m);
     expect(launcher.output).toMatch(/^dev: → redis +private: asked for a private instance \(--private\)/m);
     expect(launcher.output).toMatch(/^ +\$ bash scripts\/migrate\.sh up --db-url postgresql:\/\/postgres@127\.0\.0\.1:5432\/mdao_t_dev_/m);

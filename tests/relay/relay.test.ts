@@ -73,7 +73,12 @@ describe('outbox relay', () => {
       payload: { ...messageCreated(), padding: 'x'.repeat(1_100_000) },
     });
     const offSchema = await enqueue(db.sql, { type: 'message.created', aggregateId: 'bad', payload: { message_id: 'not-a-uuid' } });
-    const unknownType = await enqueue(db.sql, { type: 'ghost.appeared', aggregateType: 'ghost', aggregateId: 'g', payload: {} });
+    // app.enqueue_event takes catalog types only: a row of a type the relay does not know (left by a type since
+    // retired from the catalog) can only be written directly, as the table's owner
+    const [ghost] = await db.sql<{ id: string }[]>`
+      insert into public.outbox_events (event_type, aggregate_type, aggregate_id, payload)
+      values ('ghost.appeared', 'ghost', 'g', '{}') returning id`;
+    const unknownType = ghost!.id;
     const noStream = await enqueue(db.sql, { type: 'channel.archived', aggregateId: 'c', payload: channelArchived() });
     // an event behind the poison one in the same aggregate must wait for it, then follow
     const afterTooLarge = await enqueue(db.sql, { type: 'message.created', aggregateId: 'big', payload: messageCreated() });

@@ -3,8 +3,8 @@
 //   2. a server on its standard port (5432, 4222, 6379) that lets us in;
 //   3. a private instance from the host's binaries, with its data under the state folder (.local/);
 //   4. docker compose, where a Docker engine runs.
-// NATS on the standard port counts only with JetStream and a known WebSocket listener (NATS_WS_URL): the
-// stock server has none, so a private nats-server (JetStream + WebSocket + monitoring) is preferred.
+// NATS on the standard port counts only with JetStream and its monitoring port at NATS_MONITORING_URL: the
+// stock server has no monitoring port, so a private nats-server (JetStream + monitoring) is preferred.
 // Planning only probes; nothing starts until bringUp(), so --dry-run shows the plan without side effects.
 import path from 'node:path';
 import { databaseUrl, type Config } from '../../../functions/_shared/config.ts';
@@ -22,7 +22,7 @@ import {
   POSTGRES_STANDARD_PORT,
   PrivatePostgres,
 } from './postgres.ts';
-import { probeNats, probePostgres, probeRedis } from './probes.ts';
+import { natsMonitoringMatches, probeNats, probePostgres, probeRedis } from './probes.ts';
 import { PrivateRedis, REDIS_PRIVATE_PORT, REDIS_STANDARD_PORT } from './redis.ts';
 
 export const SERVICE_NAMES = ['postgres', 'nats', 'redis'] as const;
@@ -39,7 +39,7 @@ export interface RunningService {
   source: ServiceSource;
   /** What happened: "answers (PostgreSQL 15.20)", "started", "adopted from an earlier start". */
   detail: string;
-  /** Settings the apps get so they reach this server (DB_HOST/DB_PORT, NATS_URL/NATS_WS_URL, REDIS_URL). */
+  /** Settings the apps get so they reach this server (DB_HOST/DB_PORT, NATS_URL/NATS_MONITORING_URL, REDIS_URL). */
   variables: Record<string, string>;
   endpoints: Endpoint[];
   dataDir?: string;
@@ -197,9 +197,8 @@ async function planPostgres(ctx: PlanContext): Promise<ServicePlan> {
 
 // --- NATS --------------------------------------------------------------------------------------------------
 
-function natsEndpoints(client: string, websocket: string | undefined, monitoring: string | undefined): Endpoint[] {
+function natsEndpoints(client: string, monitoring: string | undefined): Endpoint[] {
   const endpoints = [{ label: 'NATS', url: client }];
-  if (websocket) endpoints.push({ label: 'NATS WebSocket', url: websocket });
   if (monitoring) endpoints.push({ label: 'NATS monitoring', url: monitoring });
   return endpoints;
 }
@@ -218,25 +217,26 @@ async function planNats(ctx: PlanContext): Promise<ServicePlan> {
     const plan = found('nats', 'env', `${named} names ${config.NATS_URL}`, {
       detail: `${config.NATS_URL} answers (${probe.detail}${probe.jetstream ? ', JetStream' : ''})`,
       variables: {},
-      endpoints: natsEndpoints(config.NATS_URL, config.NATS_WS_URL, undefined),
+      endpoints: natsEndpoints(config.NATS_URL, undefined),
     });
     if (!probe.jetstream) plan.warnings.push('JetStream is off on that NATS server: the relay and the consumers need it (nats-server -js)');
-    if (!config.NATS_WS_URL) plan.warnings.push('NATS_WS_URL is not set: browsers and Deno have no WebSocket listener to reach NATS');
     return plan;
   }
 
+  // The stock server counts only with JetStream (relay, consumers) and its own monitoring port at
+  // NATS_MONITORING_URL (the nats-exporter's source); otherwise a private one gives both.
   const standardUrl = `nats://${LOCAL}:${NATS_STANDARD_PORT}`;
   const standard = forced ? undefined : await probeNats(standardUrl);
-  const wsNamed = explicitly(ctx.settings, 'NATS_WS_URL');
-  if (standard?.ok && standard.jetstream && wsNamed) {
+  const monitored = standard?.ok && standard.jetstream && (await natsMonitoringMatches(config.NATS_MONITORING_URL, standard.serverId));
+  if (standard?.ok && monitored) {
     return found(
       'nats',
       'standard port',
-      `${standard.detail} with JetStream answers on ${standardUrl} and ${wsNamed} names its WebSocket`,
+      `${standard.detail} with JetStream answers on ${standardUrl}, monitored at ${config.NATS_MONITORING_URL}`,
       {
         detail: `${standardUrl} answers (${standard.detail}, JetStream)`,
         variables: { NATS_URL: standardUrl },
-        endpoints: natsEndpoints(standardUrl, config.NATS_WS_URL, undefined),
+        endpoints: natsEndpoints(standardUrl, config.NATS_MONITORING_URL),
       },
     );
   }
@@ -246,31 +246,29 @@ async function planNats(ctx: PlanContext): Promise<ServicePlan> {
       ? `nothing usable answers on ${standardUrl}`
       : !standard.jetstream
         ? `the NATS on ${standardUrl} has JetStream off`
-        : `the NATS on ${standardUrl} has no WebSocket listener the launcher knows of (NATS_WS_URL is not set)`;
+        : `the NATS on ${standardUrl} has no monitoring port at ${config.NATS_MONITORING_URL} (NATS_MONITORING_URL), which the NATS metrics read`;
 
   const binary = findBinary('nats-server');
   if (binary) {
     const root = ctx.state.path('nats');
     const remembered = ctx.stack.ports;
-    const probeInstance = new PrivateNats(root, binary, { client: 0, websocket: 0, monitoring: 0 }, '');
+    const probeInstance = new PrivateNats(root, binary, { client: 0, monitoring: 0 }, '');
     const leftover = probeInstance.runningPid();
-    const adoptable = leftover && remembered.nats && remembered.natsWebsocket && remembered.natsMonitoring;
+    const adoptable = leftover && remembered.nats && remembered.natsMonitoring;
     const ports = adoptable
-      ? { client: remembered.nats!, websocket: remembered.natsWebsocket!, monitoring: remembered.natsMonitoring! }
+      ? { client: remembered.nats!, monitoring: remembered.natsMonitoring! }
       : {
           client: await pickPort(ctx, 'nats', NATS_PRIVATE_PORTS.nats),
-          websocket: await pickPort(ctx, 'natsWebsocket', NATS_PRIVATE_PORTS.natsWebsocket),
           monitoring: await pickPort(ctx, 'natsMonitoring', NATS_PRIVATE_PORTS.natsMonitoring),
         };
     if (adoptable) for (const port of Object.values(ports)) ctx.takenPorts.add(port);
     const instance = new PrivateNats(root, binary, ports, ctx.state.path('logs', 'nats.log'));
     const client = `nats://${LOCAL}:${ports.client}`;
-    const websocket = `ws://${LOCAL}:${ports.websocket}`;
     const monitoring = `http://${LOCAL}:${ports.monitoring}`;
     return {
       name: 'nats',
       source: 'private',
-      why: `${whyNot}; a private nats-server with JetStream, WebSocket and monitoring, data in ${shown(ctx, root)}`,
+      why: `${whyNot}; a private nats-server with JetStream and monitoring, data in ${shown(ctx, root)}`,
       commands: adoptable ? [`(already running: pid ${leftover})`] : instance.commands(),
       warnings: [],
       bringUp: async () => {
@@ -283,9 +281,9 @@ async function planNats(ctx: PlanContext): Promise<ServicePlan> {
         return {
           name: 'nats',
           source: 'private',
-          detail: `${adopted ? 'still running from an earlier start' : 'started'} on ${client} (WebSocket ${ports.websocket}, monitoring ${ports.monitoring})`,
-          variables: { NATS_URL: client, NATS_WS_URL: websocket, NATS_MONITORING_URL: monitoring, NATS_USER: '', NATS_PASSWORD: '' },
-          endpoints: natsEndpoints(client, websocket, monitoring),
+          detail: `${adopted ? 'still running from an earlier start' : 'started'} on ${client} (monitoring ${ports.monitoring})`,
+          variables: { NATS_URL: client, NATS_MONITORING_URL: monitoring, NATS_USER: '', NATS_PASSWORD: '' },
+          endpoints: natsEndpoints(client, monitoring),
           dataDir: instance.storeDir,
           processes: [{ name: 'nats', pid, kind: 'server', group: false, commandMatch: 'nats-server' }],
           stop: () => instance.stop(),
@@ -296,30 +294,28 @@ async function planNats(ctx: PlanContext): Promise<ServicePlan> {
   if (!forced && (await dockerEngineRuns())) {
     const ports = {
       NATS_HOST_PORT: await pickPort(ctx, 'nats', standard?.answered ? NATS_PRIVATE_PORTS.nats : NATS_STANDARD_PORT),
-      NATS_WS_HOST_PORT: await pickPort(ctx, 'natsWebsocket', NATS_PRIVATE_PORTS.natsWebsocket),
       NATS_MONITOR_HOST_PORT: await pickPort(ctx, 'natsMonitoring', NATS_PRIVATE_PORTS.natsMonitoring),
     };
     const client = `nats://${LOCAL}:${ports.NATS_HOST_PORT}`;
-    const websocket = `ws://${LOCAL}:${ports.NATS_WS_HOST_PORT}`;
     const monitoring = `http://${LOCAL}:${ports.NATS_MONITOR_HOST_PORT}`;
     return dockerPlan(
       'nats',
       `${whyNot}; ${installHint('nats-server')}; a Docker engine runs`,
       new ComposeService(ctx.root, 'nats', ports),
       {
-        variables: { NATS_URL: client, NATS_WS_URL: websocket, NATS_MONITORING_URL: monitoring, NATS_USER: '', NATS_PASSWORD: '' },
-        endpoints: natsEndpoints(client, websocket, monitoring),
+        variables: { NATS_URL: client, NATS_MONITORING_URL: monitoring, NATS_USER: '', NATS_PASSWORD: '' },
+        endpoints: natsEndpoints(client, monitoring),
       },
     );
   }
   if (standard?.ok && !forced) {
-    // better a NATS without WebSocket than none: the API, relay and consumers work; browsers cannot subscribe
+    // better a NATS without monitoring than none: the API, relay and consumers work; the NATS metrics stay empty
     const plan = found('nats', 'standard port', `${whyNot}, and no private one can start`, {
-      detail: `${standardUrl} answers (${standard.detail}${standard.jetstream ? ', JetStream' : ''}; no WebSocket)`,
+      detail: `${standardUrl} answers (${standard.detail}${standard.jetstream ? ', JetStream' : ''}; no monitoring port)`,
       variables: { NATS_URL: standardUrl },
-      endpoints: natsEndpoints(standardUrl, config.NATS_WS_URL, undefined),
+      endpoints: natsEndpoints(standardUrl, undefined),
     });
-    plan.warnings.push(`${installHint('nats-server')} to get a private NATS with a WebSocket listener`);
+    plan.warnings.push(`${installHint('nats-server')} to get a private NATS with a monitoring port`);
     return plan;
   }
   throw new NoServiceError(

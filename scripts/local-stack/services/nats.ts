@@ -1,16 +1,16 @@
-// NATS for the local stack: a private nats-server with JetStream, a WebSocket listener (browsers and Deno)
-// and a monitoring port (/healthz, /jsz), from a config file written on each start; and the Debian way of
-// starting the machine's own server (for the test suite).
+// NATS for the local stack: a private nats-server with JetStream and a monitoring port (/healthz, /jsz for
+// the nats-exporter), from a config file written on each start; and the Debian way of starting the machine's
+// own server (for the test suite). No WebSocket listener: nothing connects over one (the gateway and workers
+// use TCP, browsers get live updates as SSE from the gateway), and an open one would be unauthenticated.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { commandLineOf, httpStatus, isAlive, runCaptured, stopPid, SupervisedProcess, waitUntil } from '../processes.ts';
 
 export const NATS_STANDARD_PORT = 4222;
-export const NATS_PRIVATE_PORTS = { nats: 54222, natsWebsocket: 54280, natsMonitoring: 58222 };
+export const NATS_PRIVATE_PORTS = { nats: 54222, natsMonitoring: 58222 };
 
 export interface NatsPorts {
   client: number;
-  websocket: number;
   monitoring: number;
 }
 
@@ -41,17 +41,13 @@ export class PrivateNats {
       'jetstream {',
       `  store_dir: ${JSON.stringify(this.storeDir)}`,
       '}',
-      'websocket {',
-      `  listen: "127.0.0.1:${this.ports.websocket}"`,
-      '  no_tls: true',
-      '}',
       '',
     ].join('\n');
   }
 
   commands(): string[] {
     return [
-      `write ${this.configFile} (JetStream in ${this.storeDir}, WebSocket 127.0.0.1:${this.ports.websocket}, monitoring 127.0.0.1:${this.ports.monitoring})`,
+      `write ${this.configFile} (JetStream in ${this.storeDir}, monitoring 127.0.0.1:${this.ports.monitoring})`,
       `${this.binary} -c ${this.configFile}`,
     ];
   }

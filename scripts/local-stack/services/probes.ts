@@ -63,6 +63,8 @@ function converse(
 
 export interface NatsProbe extends Probe {
   jetstream: boolean;
+  /** The id the server announces (INFO server_id), to match it with a monitoring port. */
+  serverId?: string;
 }
 
 export async function probeNats(urlText: string, timeoutMs = 2000): Promise<NatsProbe> {
@@ -73,8 +75,27 @@ export async function probeNats(urlText: string, timeoutMs = 2000): Promise<Nats
     const detail = reply.connected ? 'something answers there, but not NATS' : (reply.error ?? 'nothing answers');
     return { ok: false, answered: reply.connected, jetstream: false, detail };
   }
-  const parsed = JSON.parse(info[1]) as { version?: string; jetstream?: boolean };
-  return { ok: true, answered: true, jetstream: parsed.jetstream === true, detail: `NATS ${parsed.version ?? ''}`.trim() };
+  const parsed = JSON.parse(info[1]) as { version?: string; jetstream?: boolean; server_id?: string };
+  return {
+    ok: true,
+    answered: true,
+    jetstream: parsed.jetstream === true,
+    serverId: parsed.server_id,
+    detail: `NATS ${parsed.version ?? ''}`.trim(),
+  };
+}
+
+/** Whether `monitoringUrl` is the monitoring port of the server `serverId` (its /varz names the same id). */
+export async function natsMonitoringMatches(monitoringUrl: string, serverId: string | undefined, timeoutMs = 2000): Promise<boolean> {
+  if (!serverId) return false;
+  try {
+    const response = await fetch(new URL('/varz', monitoringUrl), { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return false;
+    const varz = (await response.json()) as { server_id?: unknown };
+    return varz.server_id === serverId;
+  } catch {
+    return false;
+  }
 }
 
 export async function probeRedis(urlText: string, timeoutMs = 2000): Promise<Probe> {

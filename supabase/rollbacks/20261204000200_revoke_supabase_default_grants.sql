@@ -1,0 +1,4 @@
+-- Rollback of 20261204000200_revoke_supabase_default_grants.sql: restores nothing, on purpose. The migration
+-- only took away privileges that no version of the schema uses (anon's and authenticated's on the sequences in
+-- public); granting them back would open them on a project that never had them (a Supabase project with
+-- "Default privileges for new entities" off) and buy the earlier schema nothing.

@@ -1,0 +1,114 @@
+-- The migrations revoke what a Supabase project grants by itself. The compat bootstrap reproduces Supabase's
+-- default privileges (anon, authenticated and service_role get ALL on every new table, sequence and function
+-- in public), so this file lists from the catalog every table, view, sequence and function in public and app
+-- and fails on any privilege anon holds (it must hold none: the gateway never acts as anon) and on any
+-- privilege of authenticated that the allow-list below does not name. Objects of extensions (pgtap, ...) are
+-- not ours and are skipped. A new grant to authenticated is one commented line in the allow-list.
+begin;
+select plan(5);
+set local search_path = public;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- The database under test grants what a Supabase project grants (else the checks below prove nothing)
+-- ---------------------------------------------------------------------------------------------------------
+create table public.privilege_probe (id bigint generated always as identity);
+create function public.privilege_probe_fn() returns int language sql as 'select 1';
+select ok(
+  has_table_privilege('anon', 'public.privilege_probe', 'select, insert, update, delete')
+    and has_table_privilege('authenticated', 'public.privilege_probe', 'select, insert, update, delete'),
+  'a new table in public is granted to anon and authenticated, as in a Supabase project');
+select ok(
+  has_sequence_privilege('anon', pg_get_serial_sequence('public.privilege_probe', 'id'), 'usage, select, update')
+    and has_function_privilege('anon', 'public.privilege_probe_fn()', 'execute'),
+  'so are a new sequence and a new function');
+drop table public.privilege_probe;
+drop function public.privilege_probe_fn();
+
+-- ---------------------------------------------------------------------------------------------------------
+-- What anon and authenticated hold: one row per (role, object, privilege)
+-- ---------------------------------------------------------------------------------------------------------
+create temporary view api_role_privileges as
+with roles (role) as (values ('anon'), ('authenticated')),
+ours as (
+  -- objects of the application's schemas that no extension owns
+  select c.oid, c.relkind, format('%s %I.%I', case c.relkind when 'S' then 'sequence' when 'v' then 'view'
+           when 'm' then 'view' else 'table' end, n.nspname, c.relname) as object
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname in ('public', 'app') and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+),
+relation_privileges as (
+  select r.role, o.object, p.privilege
+  from roles r cross join ours o
+  cross join lateral unnest(case when o.relkind = 'S' then array['USAGE', 'SELECT', 'UPDATE']
+    else array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] end) as p (privilege)
+  where case when o.relkind = 'S' then has_sequence_privilege(r.role, o.oid, p.privilege)
+    else has_table_privilege(r.role, o.oid, p.privilege) end
+),
+column_privileges as (
+  -- column grants, where the role lacks the privilege on the whole table
+  select r.role, o.object, format('%s (%s)', p.privilege, string_agg(a.attname, ', ' order by a.attnum)) as privilege
+  from roles r cross join ours o
+  join pg_attribute a on a.attrelid = o.oid and a.attnum > 0 and not a.attisdropped
+  cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) as p (privilege)
+  where o.relkind <> 'S' and not has_table_privilege(r.role, o.oid, p.privilege)
+    and has_column_privilege(r.role, o.oid, a.attnum, p.privilege)
+  group by r.role, o.object, p.privilege
+),
+function_privileges as (
+  select r.role, format('function %I.%I(%s)', n.nspname, f.proname, oidvectortypes(f.proargtypes)) as object,
+    'EXECUTE' as privilege
+  from roles r cross join pg_proc f join pg_namespace n on n.oid = f.pronamespace
+  where n.nspname in ('public', 'app')
+    and not exists (select from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = f.oid and d.deptype = 'e')
+    and has_function_privilege(r.role, f.oid, 'EXECUTE')
+)
+select * from relation_privileges union all select * from column_privileges union all select * from function_privileges;
+
+-- ---------------------------------------------------------------------------------------------------------
+-- The allow-list: every privilege authenticated (the gateway's role for a user request) may hold, and why.
+-- RLS narrows each table grant to the caller's own rows. Add one line per new grant; remove it with the grant.
+-- ---------------------------------------------------------------------------------------------------------
+create temporary table authenticated_may (object text, privilege text, primary key (object, privilege));
+insert into authenticated_may (object, privilege) values
+  ('table public.profiles', 'SELECT'),                              -- own and teammates' profiles (names in member lists)
+  ('table public.profiles', 'UPDATE (display_name)'),               -- a user renames themself; nothing else of a profile
+  ('table public.teams', 'SELECT'),                                 -- the teams one belongs to or created
+  ('table public.teams', 'INSERT'),                                 -- anyone signed in founds a team (and becomes its owner)
+  ('table public.teams', 'UPDATE (name)'),                          -- owners and admins rename their team
+  ('table public.team_members', 'SELECT'),                          -- who else is in one's teams
+  ('table public.team_members', 'INSERT'),                          -- owners and admins add members
+  ('table public.team_members', 'UPDATE (role)'),                   -- owners change roles
+  ('table public.team_members', 'DELETE'),                          -- owners and admins remove members; members leave
+  ('table public.channels', 'SELECT'),                              -- one's teams' channels
+  ('table public.channels', 'INSERT'),                              -- members create channels
+  ('table public.channels', 'UPDATE (name, topic, archived_at)'),   -- creators, owners and admins rename or archive
+  ('table public.messages', 'SELECT'),                              -- messages of one's teams' channels
+  ('table public.messages', 'INSERT'),                              -- members post as themselves
+  ('table public.messages', 'UPDATE (body, edited_at, deleted_at)'), -- authors edit and soft-delete their own
+  ('table public.audit_log', 'SELECT'),                             -- owners and admins read their team's log
+  ('function app.current_user_team_ids()', 'EXECUTE'),              -- used by the policies above
+  ('function app.has_team_role(uuid, team_role[])', 'EXECUTE'),     -- used by the policies above
+  ('function app.team_invitee_id(uuid, text)', 'EXECUTE'),          -- owners and admins find an account to add by email
+  ('function app.record_audit(text, text, text, uuid, text, jsonb)', 'EXECUTE'),        -- the only way into the audit log
+  ('function app.enqueue_event(text, text, text, jsonb, text, integer)', 'EXECUTE');    -- the only way into the outbox
+
+-- ---------------------------------------------------------------------------------------------------------
+-- The checks
+-- ---------------------------------------------------------------------------------------------------------
+select is_empty(
+  $$select object, privilege from api_role_privileges where role = 'anon' order by 1, 2$$,
+  'anon holds no privilege on any table, view, sequence or function in public or app');
+
+select is_empty(
+  $$select object, privilege from api_role_privileges where role = 'authenticated'
+    except select object, privilege from authenticated_may order by 1, 2$$,
+  'authenticated holds no privilege in public or app beyond the allow-list');
+
+select is_empty(
+  $$select object, privilege from authenticated_may
+    except select object, privilege from api_role_privileges where role = 'authenticated' order by 1, 2$$,
+  'every line of the allow-list is a privilege authenticated holds (so the listing is not blind; drop lines whose grant was revoked)');
+
+select * from finish();
+rollback;
