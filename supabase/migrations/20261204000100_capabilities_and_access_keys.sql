@@ -621,11 +621,11 @@ revoke all on function app.guard_bundle_capability(), app.guard_team_role_bundle
   app.find_access_key(bytea), app.touch_access_key(uuid), app.audit_team_role_bundle(), app.audit_access_key()
   from public, anon, authenticated;
 
-grant execute on function app.current_access_key(), app.teams_with_capability(text), app.has_capability(uuid, text),
-  app.acting_as_key(), app.create_service_principal(uuid, text, text),
+grant execute on function app.teams_with_capability(text), app.has_capability(uuid, text), app.acting_as_key(), app.create_service_principal(uuid, text, text),
   app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamptz, uuid), app.revoke_access_key(uuid)
   to authenticated, service_role;
-grant execute on function app.find_access_key(bytea), app.touch_access_key(uuid), app.capabilities_of_user(uuid) to service_role;
+grant execute on function app.find_access_key(bytea), app.touch_access_key(uuid), app.capabilities_of_user(uuid),
+  app.current_access_key() to service_role;
 
 /** Replaces a key of the team with a new one for the same principal, bundle and name: the old key stays live
     for `overlap` (so running agents can switch over) or is revoked at once when it is zero. Returns the new

@@ -91,7 +91,23 @@ insert into authenticated_may (object, privilege) values
   ('function app.has_team_role(uuid, team_role[])', 'EXECUTE'),     -- used by the policies above
   ('function app.team_invitee_id(uuid, text)', 'EXECUTE'),          -- owners and admins find an account to add by email
   ('function app.record_audit(text, text, text, uuid, text, jsonb)', 'EXECUTE'),        -- the only way into the audit log
-  ('function app.enqueue_event(text, text, text, jsonb, text, integer)', 'EXECUTE');    -- the only way into the outbox
+  ('function app.enqueue_event(text, text, text, jsonb, text, integer)', 'EXECUTE'),    -- the only way into the outbox
+  -- capabilities, bundles and access keys (20261204000100)
+  ('table public.capabilities', 'SELECT'),                          -- the catalog, public to every principal
+  ('table public.bundles', 'SELECT'),                               -- the bundles, likewise
+  ('table public.bundle_capabilities', 'SELECT'),                   -- what each bundle holds, likewise
+  ('table public.team_role_bundles', 'SELECT'),                     -- members see their team's role grants
+  ('table public.team_role_bundles', 'INSERT (team_id, role, bundle, granted_by)'), -- holders of grant.manage grant
+  ('table public.team_role_bundles', 'DELETE'),                     -- holders of grant.manage revoke
+  ('table public.service_principals', 'SELECT'),                    -- members see their team's agents and integrations
+  ('table public.access_keys', 'SELECT (id, principal_id, team_id, bundle, name, environment, display_prefix, created_by, created_at, expires_at, revoked_at, revoked_by, last_used_at, rotated_from)'), -- key.manage holders list keys, never the hash
+  ('function app.teams_with_capability(text)', 'EXECUTE'),          -- used by the policies
+  ('function app.has_capability(uuid, text)', 'EXECUTE'),           -- the SQL twin of the PEP, for handlers
+  ('function app.acting_as_key()', 'EXECUTE'),                      -- used by the teams insert policy
+  ('function app.create_service_principal(uuid, text, text)', 'EXECUTE'), -- key.manage holders create agents and integrations
+  ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
+  ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
+  ('function app.revoke_access_key(uuid)', 'EXECUTE');              -- and revoke them
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks
