@@ -3,6 +3,8 @@
 // Checklist items whose feature this deployment does not have yet report "not available yet" — never a pass.
 import { readFileSync } from 'node:fs';
 import { readEnvFile } from '../../functions/_shared/env-file.ts';
+import { CHECKLIST, type ChecklistContext } from './smoke/checklist/index.ts';
+import { createClient, expectStatus, StepFailure, type SmokeClient } from './smoke/client.ts';
 
 type Outcome = 'pass' | 'fail' | 'not available yet' | 'not checked' | 'skipped';
 interface StepResult {
@@ -22,8 +24,6 @@ interface Options {
   login: { kind: 'dev'; email: string } | { kind: 'password'; email: string; password: string; supabaseUrl: string; anonKey: string };
 }
 
-class StepFailure extends Error {}
-
 const LOCAL_ENVS = new Set(['local', 'test']);
 const DEFAULT_SMOKE_EMAIL = 'smoke@microdao.test';
 const SMOKE_TEAM_NAME = 'smoke-checks';
@@ -31,13 +31,6 @@ const SMOKE_TEAM_NAME = 'smoke-checks';
 /** Tables the Data API must not reach, and pg_graphql's name for each one's collection field. */
 const APPLICATION_TABLES = ['messages', 'channels', 'teams', 'team_members', 'profiles', 'audit_log', 'outbox_events'] as const;
 const toCollectionField = (table: string) => `${table.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}Collection`;
-
-/** Post-deploy checklist items still to come, found by the route prefix their feature will add. */
-const FUTURE_CHECKS = [
-  { name: 'agent run', routePrefix: '/api/agents', feature: 'agents' },
-  { name: 'test payout', routePrefix: '/api/wallet', feature: 'the wallet' },
-  { name: 'Embassy test call', routePrefix: '/api/embassy', feature: 'the Embassy' },
-] as const;
 
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string | true>();
@@ -102,62 +95,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 class UsageError extends Error {}
-
-interface Reply {
-  status: number;
-  body: unknown;
-  ms: number;
-}
-
-function createClient(options: Options) {
-  let token: string | undefined;
-  return {
-    setToken(value: string) {
-      token = value;
-    },
-    async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-      const started = performance.now();
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method,
-          headers: {
-            accept: 'application/json',
-            'x-request-id': `smoke-${Date.now().toString(36)}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-            ...headers,
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-      } catch (error) {
-        const reason =
-          (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs / 1000} s` : (error as Error).message;
-        throw new StepFailure(
-          `${method} ${url} failed: ${reason}${(error as { cause?: Error }).cause ? ` (${(error as { cause: Error }).cause.message})` : ''}`,
-        );
-      }
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON: keep the text for the message
-      }
-      return { status: response.status, body: parsed, ms: Math.round(performance.now() - started) };
-    },
-  };
-}
-
-function expectStatus(reply: Reply, expected: number, what: string): Record<string, unknown> {
-  if (reply.status !== expected) {
-    const error = (reply.body as { error?: { code?: string; message?: string } } | null)?.error;
-    const said = error ? `${error.code}: ${error.message}` : JSON.stringify(reply.body).slice(0, 300);
-    throw new StepFailure(`${what} answered ${reply.status}, expected ${expected} (${said})`);
-  }
-  return (reply.body ?? {}) as Record<string, unknown>;
-}
 
 async function run(options: Options): Promise<StepResult[]> {
   const api = options.baseUrl;
@@ -297,7 +234,10 @@ async function run(options: Options): Promise<StepResult[]> {
 
   if (options.dryRun) {
     for (const step of steps) process.stdout.write(`${step.describe}\n`);
-    if (options.checklist) process.stdout.write(`GET ${api}/openapi.json (which checklist features this deployment has)\n`);
+    if (options.checklist) {
+      process.stdout.write(`GET ${api}/openapi.json (which checklist features this deployment has)\n`);
+      for (const item of CHECKLIST) process.stdout.write(`${item.describe(api)}\n`);
+    }
     return [];
   }
 
@@ -315,41 +255,43 @@ async function run(options: Options): Promise<StepResult[]> {
     }
   }
   if (options.checklist && failed) {
-    for (const name of ['login/chat', ...FUTURE_CHECKS.map((item) => item.name)]) {
+    for (const name of ['login/chat', ...CHECKLIST.map((item) => item.name)]) {
       results.push({ name: `checklist: ${name}`, outcome: 'skipped', detail: 'an earlier step failed' });
     }
-  } else if (options.checklist) results.push(...(await checklist(client, api, options.readOnly)));
+  } else if (options.checklist) {
+    results.push(...(await checklist(client, { api, teamId: state.teamId, stamp, env: options.env }, options.readOnly)));
+  }
   return results;
 }
 
-/** Checklist items beyond login/chat: available only if this deployment's OpenAPI document has their routes. */
-async function checklist(client: ReturnType<typeof createClient>, api: string, chatUnverified: boolean): Promise<StepResult[]> {
+/** Checklist items beyond login/chat: each runs when this deployment's OpenAPI document has its routes, and
+    reports "not available yet" — never a pass — when it does not. */
+async function checklist(client: SmokeClient, context: ChecklistContext, chatUnverified: boolean): Promise<StepResult[]> {
   const results: StepResult[] = [];
   if (chatUnverified) results.push({ name: 'checklist: login/chat', outcome: 'not checked', detail: 'the chat steps did not all run' });
   else results.push({ name: 'checklist: login/chat', outcome: 'pass', detail: 'signed in, created a channel, sent and listed a message' });
   let paths: string[];
   try {
-    const reply = await client.request('GET', `${api}/openapi.json`);
+    const reply = await client.request('GET', `${context.api}/openapi.json`);
     paths = Object.keys((expectStatus(reply, 200, 'GET /openapi.json').paths as Record<string, unknown>) ?? {});
   } catch (error) {
-    for (const item of FUTURE_CHECKS) results.push({ name: `checklist: ${item.name}`, outcome: 'fail', detail: (error as Error).message });
+    for (const item of CHECKLIST) results.push({ name: `checklist: ${item.name}`, outcome: 'fail', detail: (error as Error).message });
     return results;
   }
-  for (const item of FUTURE_CHECKS) {
+  for (const item of CHECKLIST) {
+    const name = `checklist: ${item.name}`;
     const present = paths.some((path) => path.startsWith(item.routePrefix) || `/api${path}`.startsWith(item.routePrefix));
-    results.push(
-      present
-        ? {
-            name: `checklist: ${item.name}`,
-            outcome: 'not checked',
-            detail: `${item.routePrefix} exists but this check has no step for it yet; add one to scripts/lib/smoke-check.ts`,
-          }
-        : {
-            name: `checklist: ${item.name}`,
-            outcome: 'not available yet',
-            detail: `${item.feature} is not built yet (no ${item.routePrefix} route)`,
-          },
-    );
+    if (!present) {
+      results.push({ name, outcome: 'not available yet', detail: `${item.feature} is not built yet (no ${item.routePrefix} route)` });
+    } else if (chatUnverified) {
+      results.push({ name, outcome: 'not checked', detail: 'read-only: the checklist signs in and writes' });
+    } else {
+      try {
+        results.push({ name, outcome: 'pass', detail: await item.run(client, context) });
+      } catch (error) {
+        results.push({ name, outcome: 'fail', detail: (error as Error).message });
+      }
+    }
   }
   return results;
 }

@@ -1,0 +1,42 @@
+// The post-deploy checklist items beyond login/chat (seed §5.4 step 6), one file each. An item runs when the
+// deployment has its routes (routePrefix in its OpenAPI document); until then it reports "not available yet".
+// A domain adds its item as a file here and one line in CHECKLIST.
+import type { SmokeClient } from '../client.ts';
+
+export interface ChecklistContext {
+  /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
+  api: string;
+  /** The smoke user's team (smoke-checks), where items create what they need. */
+  teamId: string | undefined;
+  /** A timestamp for unique names. */
+  stamp: string;
+  env: string;
+}
+
+export interface ChecklistItem {
+  name: string;
+  /** A route the feature adds: its presence in /openapi.json means the deployment has the feature. */
+  routePrefix: string;
+  feature: string;
+  /** What the item does, for --dry-run. */
+  describe(api: string): string;
+  /** Exercises the feature as the signed-in smoke user; resolves with what it saw, throws StepFailure. */
+  run(client: SmokeClient, context: ChecklistContext): Promise<string>;
+}
+
+/** Items whose features are not built yet: they report "not available yet" until their route exists. */
+const notBuiltYet = (name: string, routePrefix: string, feature: string): ChecklistItem => ({
+  name,
+  routePrefix,
+  feature,
+  describe: () => `${name}: not built yet (${routePrefix})`,
+  run: async () => {
+    throw new Error(`${routePrefix} exists but this checklist item has no step yet; add one in scripts/lib/smoke/checklist/`);
+  },
+});
+
+export const CHECKLIST: ChecklistItem[] = [
+  notBuiltYet('agent run', '/api/agents', 'agents'),
+  notBuiltYet('test payout', '/api/wallet', 'the wallet'),
+  notBuiltYet('Embassy test call', '/api/embassy', 'the Embassy'),
+];
