@@ -51,20 +51,25 @@ export function ChannelView(props: {
       {olderError !== null && <ErrorState title="Could not load older messages." error={olderError} />}
       {newest.data && messages.length === 0 && <EmptyState>No messages yet. Say hello!</EmptyState>}
       {messages.length > 0 && (
-        <ol className="message-list" role="log" aria-label={`Messages in #${channel.name}`}>
-          {messages.map((message) => (
-            <MessageItem key={message.id} message={message} names={names}>
-              <button
-                type="button"
-                className="link"
-                aria-expanded={props.openThreadId === message.id}
-                onClick={() => props.onOpenThread(message.id)}
-              >
-                {message.followup_count === 0 ? 'Reply' : `${message.followup_count} ${message.followup_count === 1 ? 'reply' : 'replies'}`}
-              </button>
-            </MessageItem>
-          ))}
-        </ol>
+        // the log region wraps the list: role="log" on the <ol> itself would strip its list semantics
+        <div role="log" aria-label={`Messages in #${channel.name}`}>
+          <ol className="message-list">
+            {messages.map((message) => (
+              <MessageItem key={message.id} message={message} names={names}>
+                <button
+                  type="button"
+                  className="link"
+                  aria-expanded={props.openThreadId === message.id}
+                  onClick={() => props.onOpenThread(message.id)}
+                >
+                  {message.followup_count === 0
+                    ? 'Reply'
+                    : `${message.followup_count} ${message.followup_count === 1 ? 'reply' : 'replies'}`}
+                </button>
+              </MessageItem>
+            ))}
+          </ol>
+        </div>
       )}
       <Composer
         label={`Message #${channel.name}`}

@@ -42,11 +42,13 @@ export function ThreadPanel(props: {
       )}
       {followups.data && followups.data.items.length === 0 && <EmptyState>No replies yet.</EmptyState>}
       {followups.data && followups.data.items.length > 0 && (
-        <ol className="message-list" role="log" aria-label="Replies">
-          {followups.data.items.map((message) => (
-            <MessageItem key={message.id} message={message} names={names} />
-          ))}
-        </ol>
+        <div role="log" aria-label="Replies">
+          <ol className="message-list">
+            {followups.data.items.map((message) => (
+              <MessageItem key={message.id} message={message} names={names} />
+            ))}
+          </ol>
+        </div>
       )}
       <Composer
         label="Reply in thread"
