@@ -128,3 +128,35 @@ export function expectErrorShape(answer: Answer): ErrorBody['error'] {
   if (!isErrorBody(answer.body)) throw new Error(`not the error shape: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body.error;
 }
+
+export interface CreatedAccessKey {
+  key: string;
+  keyId: string;
+  principalId: string;
+}
+
+/** Creates an access key (and a new agent principal, unless `principalId` is given) through the API, as a team admin. */
+export async function createAccessKey(
+  app: App,
+  adminToken: string,
+  teamId: string,
+  options: { bundle?: string; name?: string; principalId?: string; expiresInDays?: number } = {},
+): Promise<CreatedAccessKey> {
+  const name = options.name ?? `key-${Math.random().toString(36).slice(2, 8)}`;
+  const answer = await call<{ key: string; access_key: { id: string; principal: { id: string } } }>(
+    app,
+    'POST',
+    `/api/teams/${teamId}/keys`,
+    {
+      token: adminToken,
+      body: {
+        name,
+        bundle: options.bundle ?? 'agent',
+        expires_in_days: options.expiresInDays ?? 30,
+        principal: options.principalId ? { id: options.principalId } : { kind: 'agent', name },
+      },
+    },
+  );
+  if (answer.status !== 201) throw new Error(`creating an access key failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return { key: answer.body.key, keyId: answer.body.access_key.id, principalId: answer.body.access_key.principal.id };
+}

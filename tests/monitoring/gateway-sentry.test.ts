@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCaptured } from '../../scripts/local-stack/processes.ts';
+import { generateAccessKey } from '../../functions/_shared/access-keys.ts';
 import { testEnvironment } from '../api/helpers.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startSentryEndpoint, type SentryEndpoint } from './sentry-endpoint.ts';
@@ -22,11 +23,8 @@ describe('Sentry in the gateway (Deno)', () => {
     await database?.drop();
   });
 
-  it('reports an unexpected 500 with its request id and route, and nothing secret', async () => {
-    const unique = randomUUID();
-    const secret = `gateway-sentry-signing-key-${unique}`;
-    const bearer = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(unique).toString('base64url')}.c2lnbmF0dXJlLXBhcnQ`;
-    const requestId = `sentry-${unique}`;
+  /** Runs the fixture: a request sent with `bearer` fails with a 500 whose error quotes the secret and the bearer. */
+  async function failWith(bearer: string, secret: string, requestId: string) {
     const run = await runCaptured(
       path.join(repoRoot, 'node_modules/.bin/deno'),
       ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'tests/monitoring/fixtures/gateway-error-to-sentry.ts'],
@@ -45,6 +43,15 @@ describe('Sentry in the gateway (Deno)', () => {
     );
     expect(run.output).toContain('"status":500');
     expect(run.output).toContain('"flushed":true');
+    return run;
+  }
+
+  it('reports an unexpected 500 with its request id and route, and nothing secret', async () => {
+    const unique = randomUUID();
+    const secret = `gateway-sentry-signing-key-${unique}`;
+    const bearer = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(unique).toString('base64url')}.c2lnbmF0dXJlLXBhcnQ`;
+    const requestId = `sentry-${unique}`;
+    await failWith(bearer, secret, requestId);
 
     const [event] = await endpoint.waitForEvents(1);
     expect(event!.sdk).toMatchObject({ name: 'sentry.javascript.deno' });
@@ -54,5 +61,17 @@ describe('Sentry in the gateway (Deno)', () => {
     const sent = endpoint.envelopes.map((e) => e.raw).join('\n');
     expect(sent).not.toContain(secret);
     expect(sent).not.toContain(bearer);
+  }, 120_000);
+
+  it('never sends an access key, in a header or quoted by an error', async () => {
+    const unique = randomUUID();
+    const { key } = await generateAccessKey('test');
+    const requestId = `sentry-key-${unique}`;
+    const logged = await failWith(key, `gateway-sentry-signing-key-${unique}`, requestId);
+    const envelopes = await endpoint.waitForEvents(2);
+    expect(envelopes.some((event) => (event.tags as { request_id?: string } | undefined)?.request_id === requestId)).toBe(true);
+    const sent = endpoint.envelopes.map((e) => e.raw).join('\n');
+    expect(sent).not.toContain(key.slice(10, 42)); // not even the key's random part
+    expect(logged.output).not.toContain(key.slice(10, 42));
   }, 120_000);
 });

@@ -11,7 +11,7 @@ import type { Logger } from '../../_shared/log.ts';
 import type { KeyPrincipal } from './principal.ts';
 
 /** Under the 5 s within which a revocation must take effect on every gateway instance. */
-export const KEY_CACHE_MS = 4000;
+export const KEY_CACHE_MS = 3000;
 const KEY_CACHE_SIZE = 10_000;
 const LAST_USED_INTERVAL_MS = 60_000;
 

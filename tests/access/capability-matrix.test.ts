@@ -1,0 +1,226 @@
+// Every bundle × every messaging (and team access) route: each principal — people holding the owner, admin and member role bundles,
+// and access keys carrying each key bundle plus an empty one — calls each route of the messaging domain with a
+// request that would succeed, in its own team. A principal whose bundle holds the route's capability gets a 2xx;
+// one whose bundle lacks it gets 403 capability_missing naming the capability, and nothing is written. The
+// expectation is computed from the database's bundles and the routes' own declarations, so a change to either
+// is tested as it is made; a messaging route without a request builder here fails the test.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAPABILITIES, type Capability } from '../../functions/_shared/capabilities.ts';
+import { seedIds } from '../harness/database.ts';
+import { call, createAccessKey, devLogin, startTestGateway, type Answer, type TestGateway } from '../api/helpers.ts';
+import { appRoutes, type OpenApiDocument } from '../api/routes.ts';
+
+let gateway: TestGateway;
+let document: OpenApiDocument;
+const team = seedIds.demoTeam;
+
+interface Principal {
+  label: string;
+  token: string;
+  kind: 'user' | 'key';
+  /** The bundle it holds in the demo team. */
+  bundle: string;
+}
+const principals: Principal[] = [];
+let bundles: Map<string, Set<string>>;
+
+const MESSAGING_PREFIXES = ['/api/teams', '/api/channels', '/api/messages', '/api/live'];
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+beforeAll(async () => {
+  gateway = await startTestGateway('access_matrix');
+  document = (await call<OpenApiDocument>(gateway.app, 'GET', '/api/openapi.json')).body;
+  const sql = gateway.database.sql;
+  // a key bundle holding nothing: deny by default, route by route
+  await sql`insert into public.bundles (name, granted_to, description) values ('nothing', 'key', 'Holds no capability (test)')`;
+
+  const alice = await devLogin(gateway.app, 'alice@demo.local'); // owner
+  const bob = await devLogin(gateway.app, 'bob@demo.local'); // member
+  const ada = await devLogin(gateway.app, 'ada-admin@demo.local');
+  await sql`insert into public.team_members (team_id, user_id, role) values (${team}, ${ada.userId}, 'admin')`;
+  principals.push(
+    { label: 'owner (role bundle)', token: alice.token, kind: 'user', bundle: 'owner' },
+    { label: 'admin (role bundle)', token: ada.token, kind: 'user', bundle: 'admin' },
+    { label: 'member (role bundle)', token: bob.token, kind: 'user', bundle: 'member' },
+  );
+  for (const bundle of ['agent', 'read-only', 'embassy-partner', 'nothing']) {
+    const { key } = await createAccessKey(gateway.app, alice.token, team, { bundle });
+    principals.push({ label: `key (${bundle})`, token: key, kind: 'key', bundle });
+  }
+  const rows = await sql<{ bundle: string; capabilities: string[] }[]>`
+    select b.name as bundle, coalesce(array_agg(bc.capability) filter (where bc.capability is not null), '{}') as capabilities
+    from public.bundles b left join public.bundle_capabilities bc on bc.bundle = b.name group by b.name`;
+  bundles = new Map(rows.map((row) => [row.bundle, new Set(row.capabilities)]));
+}, 120_000);
+afterAll(async () => {
+  await gateway?.close();
+});
+
+/** Whether the principal holds `capability` in the demo team, by the catalog's scope rules. */
+function holds(principal: Principal, capability: Capability): boolean {
+  const { scope } = CAPABILITIES[capability];
+  if (scope === 'principal') return true;
+  if (scope === 'account') return principal.kind === 'user';
+  if (scope === 'platform') return false; // none of these is a platform admin
+  return bundles.get(principal.bundle)?.has(capability) ?? false;
+}
+
+interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+  /** The capability the call needs when it differs from the route's declaration (the handler checks the rest). */
+  needs?: Capability;
+}
+
+const asAlice = () => principals[0]!.token;
+
+async function aliceMessage(): Promise<string> {
+  const posted = await call<{ id: string }>(gateway.app, 'POST', '/api/messages', {
+    token: asAlice(),
+    body: { channel_id: seedIds.generalChannel, body: unique('from alice') },
+  });
+  return posted.body.id;
+}
+
+/** A request that succeeds for a principal holding the capability, per messaging route (by route key). */
+const requests: Record<string, (p: Principal) => Promise<Call>> = {
+  'POST /api/teams': async () => ({ method: 'POST', path: '/api/teams', body: { name: unique('team') } }),
+  'GET /api/teams': async () => ({ method: 'GET', path: '/api/teams' }),
+  'GET /api/teams/{teamId}/members': async () => ({ method: 'GET', path: `/api/teams/${team}/members` }),
+  'POST /api/teams/{teamId}/members': async () => {
+    const invitee = await devLogin(gateway.app, `${unique('invitee')}@demo.local`);
+    return { method: 'POST', path: `/api/teams/${team}/members`, body: { email: invitee.email, role: 'member' } };
+  },
+  'POST /api/channels': async () => ({ method: 'POST', path: '/api/channels', body: { team_id: team, name: unique('ch') } }),
+  'GET /api/channels': async () => ({ method: 'GET', path: `/api/channels?team_id=${team}` }),
+  'POST /api/channels/{channelId}/archive': async () => {
+    // someone else's channel: archiving it takes channel.manage (a creator archives their own with channel.create)
+    const created = await call<{ id: string }>(gateway.app, 'POST', '/api/channels', {
+      token: asAlice(),
+      body: { team_id: team, name: unique('archive') },
+    });
+    return { method: 'POST', path: `/api/channels/${created.body.id}/archive`, needs: 'channel.manage' };
+  },
+  'POST /api/messages': async () => ({
+    method: 'POST',
+    path: '/api/messages',
+    body: { channel_id: seedIds.generalChannel, body: unique('hi') },
+  }),
+  'GET /api/messages': async () => ({ method: 'GET', path: `/api/messages?channel_id=${seedIds.generalChannel}` }),
+  'PATCH /api/messages/{messageId}': async (p) => ({
+    method: 'PATCH',
+    path: `/api/messages/${await ownMessage(p)}`,
+    body: { body: 'edited' },
+  }),
+  'DELETE /api/messages/{messageId}': async (p) => ({ method: 'DELETE', path: `/api/messages/${await ownMessage(p)}` }),
+  'POST /api/messages/{messageId}/followups': async () => ({
+    method: 'POST',
+    path: `/api/messages/${await aliceMessage()}/followups`,
+    body: { body: unique('reply') },
+  }),
+  'GET /api/messages/{messageId}/followups': async () => ({ method: 'GET', path: `/api/messages/${seedIds.welcomeMessage}/followups` }),
+  'GET /api/live': async () => ({ method: 'GET', path: '/api/live' }),
+  // the access routes under /api/teams: keys and role grants
+  'GET /api/teams/{teamId}/keys': async () => ({ method: 'GET', path: `/api/teams/${team}/keys` }),
+  'POST /api/teams/{teamId}/keys': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/keys`,
+    body: { name: unique('key'), bundle: 'read-only', expires_in_days: 7, principal: { kind: 'integration', name: unique('int') } },
+  }),
+  'POST /api/teams/{teamId}/keys/{keyId}/rotate': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/keys/${(await createAccessKey(gateway.app, asAlice(), team)).keyId}/rotate`,
+    body: { expires_in_days: 7, overlap_seconds: 0 },
+  }),
+  'POST /api/teams/{teamId}/keys/{keyId}/revoke': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/keys/${(await createAccessKey(gateway.app, asAlice(), team)).keyId}/revoke`,
+  }),
+  'GET /api/teams/{teamId}/grants': async () => ({ method: 'GET', path: `/api/teams/${team}/grants` }),
+  'POST /api/teams/{teamId}/grants': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/grants`,
+    body: { role: 'member', bundle: await roleBundle() },
+  }),
+  'DELETE /api/teams/{teamId}/grants/{role}/{bundle}': async () => {
+    const bundle = await roleBundle();
+    await gateway.database.sql`insert into public.team_role_bundles (team_id, role, bundle) values (${team}, 'member', ${bundle})`;
+    return { method: 'DELETE', path: `/api/teams/${team}/grants/member/${bundle}` };
+  },
+};
+
+/** A fresh, empty role bundle, so each grant is new. */
+async function roleBundle(): Promise<string> {
+  const name = unique('extra').toLowerCase();
+  await gateway.database.sql`insert into public.bundles (name, granted_to, description) values (${name}, 'role', 'test')`;
+  return name;
+}
+
+/** A message the principal wrote, when it can write; else Alice's (the call is refused before it matters). */
+async function ownMessage(p: Principal): Promise<string> {
+  if (!holds(p, 'message.write')) return aliceMessage();
+  const posted = await call<{ id: string }>(gateway.app, 'POST', '/api/messages', {
+    token: p.token,
+    body: { channel_id: seedIds.generalChannel, body: unique('mine') },
+  });
+  return posted.body.id;
+}
+
+/** The live stream answers with headers and then streams: take the status, then hang up. */
+async function send(p: Principal, request: Call): Promise<Pick<Answer, 'status' | 'body'>> {
+  if (request.path === '/api/live') {
+    const controller = new AbortController();
+    const response = await gateway.app.request('/api/live', { headers: { authorization: `Bearer ${p.token}` }, signal: controller.signal });
+    const body = response.status === 200 ? null : await response.json();
+    controller.abort();
+    await response.body?.cancel().catch(() => undefined);
+    return { status: response.status, body };
+  }
+  return call(gateway.app, request.method, request.path, { token: p.token, body: request.body });
+}
+
+const outboxCount = async () => Number((await gateway.database.sql`select count(*)::int as n from public.outbox_events`)[0]!.n);
+
+describe('the messaging domain, bundle by bundle', () => {
+  it('allows exactly what each bundle holds and refuses the rest with 403 capability_missing, writing nothing', async () => {
+    const routes = appRoutes(gateway.app).filter((route) => MESSAGING_PREFIXES.some((prefix) => route.path.startsWith(prefix)));
+    const missing = routes.filter((route) => !requests[route.key]).map((route) => route.key);
+    expect(missing, 'messaging routes without a request in this matrix: add one').toEqual([]);
+
+    const mismatches: string[] = [];
+    let allowed = 0;
+    let refused = 0;
+    for (const route of routes) {
+      const declared = (document.paths[route.openApiPath]?.[route.method.toLowerCase()] as { 'x-capability'?: Capability })[
+        'x-capability'
+      ]!;
+      for (const principal of principals) {
+        const request = await requests[route.key]!(principal);
+        // the PEP refuses on the declared capability first; the handler on a stricter one it checks itself
+        const needs = holds(principal, declared) ? (request.needs ?? declared) : declared;
+        const expectAllowed = holds(principal, needs);
+        const before = expectAllowed ? 0 : await outboxCount();
+        const answer = await send(principal, request);
+        const error = (answer.body as { error?: { code: string; message: string } } | null)?.error;
+        if (expectAllowed) {
+          allowed += 1;
+          if (answer.status >= 300) mismatches.push(`${principal.label} × ${route.key}: expected 2xx, got ${answer.status} ${error?.code}`);
+        } else {
+          refused += 1;
+          if (answer.status !== 403 || error?.code !== 'capability_missing' || !error.message.includes(needs)) {
+            mismatches.push(
+              `${principal.label} × ${route.key}: expected 403 capability_missing (${needs}), got ${answer.status} ${error?.code}`,
+            );
+          } else if ((await outboxCount()) !== before) {
+            mismatches.push(`${principal.label} × ${route.key}: refused, yet an event was written`);
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // the matrix exercises both outcomes broadly, not one of them only
+    expect(allowed).toBeGreaterThan(30);
+    expect(refused).toBeGreaterThan(30);
+  });
+});
