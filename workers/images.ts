@@ -38,4 +38,11 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     port: { variable: 'NATS_EXPORTER_PORT', default: 7777 },
     onSigterm: 'the exporter closes its server and exits',
   },
+  {
+    name: 'edge-metrics',
+    entry: 'workers/edge-metrics/main.ts',
+    description: "adds up the Edge Function's pushed request metrics (OTLP/HTTP JSON) and serves them to Prometheus",
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the receiver closes its server and exits (the totals restart at 0: Prometheus sees a counter reset)',
+  },
 ];
