@@ -156,6 +156,10 @@ const configSchema = z.object({
   METRICS_PORT: port(9464),
   NATS_MONITORING_URL: z.preprocess(emptyToUndefined, z.url().default('http://127.0.0.1:8222')),
   NATS_EXPORTER_PORT: port(7777),
+  /** Where the Edge Function pushes its request metrics (OTLP/HTTP JSON): the edge-metrics receiver's /v1/metrics. */
+  METRICS_PUSH_URL: optionalUrl,
+  /** Bearer token of those pushes; the receiver (workers/edge-metrics) accepts only this one. */
+  METRICS_PUSH_TOKEN: optionalString,
 
   // Vercel (deploy scripts only)
   VERCEL_ORG_ID: optionalString,
@@ -195,6 +199,7 @@ export const SECRET_VARIABLES = [
   'WALLET_PRIVATE_KEY',
   'SUPABASE_SERVICE_ROLE_KEY',
   'SMOKE_USER_PASSWORD',
+  'METRICS_PUSH_TOKEN',
 ] as const satisfies readonly (keyof Config)[];
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -228,6 +233,7 @@ const SECRET_MIN_LENGTH: Partial<Record<SecretVariable, number>> = {
   DB_PASSWORD: 16,
   NATS_PASSWORD: 16,
   SMOKE_USER_PASSWORD: 16,
+  METRICS_PUSH_TOKEN: 32,
 };
 // Placeholders from .env.example, docs and Supabase's local defaults: published, so never secret.
 const PUBLISHED_SECRET = /change.?me|example|local.?development|super-secret-jwt-token|placeholder|^password|^secret/i;
@@ -278,6 +284,13 @@ function environmentRules(config: Config, source: Record<string, string | undefi
       config.UPSTASH_REDIS_REST_URL ? 'UPSTASH_REDIS_REST_TOKEN' : 'UPSTASH_REDIS_REST_URL',
       'is missing while its partner is set; Upstash needs both the REST URL and its token',
       'copy both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN from the Upstash console, or remove both',
+    );
+  }
+  if (config.METRICS_PUSH_URL && !config.METRICS_PUSH_TOKEN) {
+    refuse(
+      'METRICS_PUSH_TOKEN',
+      'is missing while METRICS_PUSH_URL is set; the edge-metrics receiver refuses pushes without it',
+      `set METRICS_PUSH_TOKEN to the receiver's token (a random value, e.g. ${RANDOM_SECRET_HINT}), or remove METRICS_PUSH_URL`,
     );
   }
   if (isLocalOrTest(env)) return problems;
@@ -356,6 +369,7 @@ function environmentRules(config: Config, source: Record<string, string | undefi
     'CHAIN_RPC_URL',
     'CHAIN_EXPLORER_URL',
     'SENTRY_DSN',
+    'METRICS_PUSH_URL',
     'VITE_API_BASE_URL',
     'VITE_SUPABASE_URL',
   ] as const;

@@ -13,6 +13,13 @@ const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** The program, arguments and folder the gateway runs with (e.g. for spawnSync when it must refuse to start). */
 export const denoGateway = { ...denoGatewayCommand(repoRoot), cwd: repoRoot };
 
+/** The Edge Function's own entry (functions/api/index.ts) under Deno, through tests/harness/edge-function.ts. */
+export const denoEdgeFunction = {
+  program: denoGateway.program,
+  args: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'tests/harness/edge-function.ts'],
+  cwd: repoRoot,
+};
+
 /** Only what Deno needs from this process (PATH, its cache, the registry), plus `variables`: nothing else leaks in. */
 export function denoEnvironment(variables: Record<string, string | undefined>): Record<string, string> {
   const inherited = ['PATH', 'HOME', 'DENO_DIR', 'XDG_CACHE_HOME', 'NPM_CONFIG_REGISTRY'].map((name) => [name, process.env[name]]);
@@ -32,6 +39,8 @@ export interface DenoGatewayOptions {
   readyPath?: string;
   /** Default 180 s: a fresh machine's first Deno run downloads the npm packages. */
   timeoutMs?: number;
+  /** serve-local.ts (default) or the Edge Function entry index.ts, served at /api/... as Supabase passes it. */
+  entry?: 'serve-local' | 'edge-function';
 }
 
 export interface DenoGateway {
@@ -56,8 +65,13 @@ export async function launchDenoGateway(options: DenoGatewayOptions): Promise<De
   const readyPath = options.readyPath ?? '/api/health';
   const child = new SupervisedProcess({
     name: 'api',
-    ...denoGateway,
-    env: denoEnvironment({ ...options.env, API_HOST: '127.0.0.1', API_PORT: String(port) }),
+    ...(options.entry === 'edge-function' ? denoEdgeFunction : denoGateway),
+    env: denoEnvironment({
+      ...options.env,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      ...(options.entry === 'edge-function' ? { DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}` } : {}),
+    }),
     logFile,
     echo: false,
   });

@@ -1,10 +1,11 @@
 // Fast checks of monitoring/ that need no server: dashboards and rules refer only to metrics the code
 // defines, every alert is unit-tested and tells a person what to do. promtool's own checks run in
 // monitoring/check.sh; the live Prometheus check is live-stack.test.ts.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { gatewayMetricShapes } from '../../functions/_shared/otlp-metrics.ts';
 import {
   definedMetricNames,
   loadDashboards,
@@ -88,5 +89,36 @@ describe('monitoring definitions', () => {
     expect(watching(/redeliver/)).not.toEqual([]);
     expect(watching(/pg_connections/)).not.toEqual([]);
     expect(watching(/pg_replication_lag/)).not.toEqual([]);
+  });
+
+  it('works unchanged on dev/staging/prod: every job a dashboard names is scraped locally and in Kubernetes, every gateway metric is pushed', async () => {
+    const jobsUsed = new Set(panelQueries().flatMap((q) => [...q.expr.matchAll(/job="([^"]+)"/g)].map((m) => m[1]!)));
+    expect(jobsUsed.size).toBeGreaterThan(0);
+    const local = (
+      parse(readFileSync(path.join(monitoringDir, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] }
+    ).scrape_configs.map((job) => job.job_name);
+    const baseDir = path.join(monitoringDir, '../deploy/k8s/base');
+    const kubernetes = readdirSync(baseDir)
+      .filter((file) => file !== 'kustomization.yaml')
+      .flatMap((file) =>
+        parseAllDocuments(readFileSync(path.join(baseDir, file), 'utf8')).map(
+          (doc) => doc.toJS() as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } } | null,
+        ),
+      )
+      .map((resource) => resource?.spec?.template?.metadata?.annotations?.['microdao.dev/scrape-job'])
+      .filter(Boolean);
+    for (const job of jobsUsed) {
+      expect(local, `job ${job} locally`).toContain(job);
+      expect(kubernetes, `job ${job} in deploy/k8s`).toContain(job);
+    }
+    // in the cloud the gateway's metrics exist only as the Edge Function pushes them (workers/edge-metrics)
+    const pushed = new Set(
+      gatewayMetricShapes().flatMap((s) => (s.kind === 'histogram' ? ['_bucket', '_sum', '_count'].map((x) => s.name + x) : [s.name])),
+    );
+    const gatewayUsed = [...panelQueries().map((q) => q.expr), ...loadRules().map((r) => r.expr)]
+      .flatMap(platformMetricsIn)
+      .filter((name) => name.startsWith('microdao_http_'));
+    expect(gatewayUsed.length).toBeGreaterThan(5);
+    expect([...new Set(gatewayUsed)].filter((name) => !pushed.has(name))).toEqual([]);
   });
 });

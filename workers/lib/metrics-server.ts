@@ -1,8 +1,10 @@
-// The /metrics endpoint of a Node worker: serves a prom-client registry in the text format on METRICS_PORT
-// (and /healthz for liveness). Every worker process uses this one server.
+// The /metrics endpoint of a Node worker: serves a prom-client registry in the text format on METRICS_PORT,
+// /healthz for liveness (the process serves) and /readyz for readiness (its NATS connections and Postgres pools
+// answer: readiness.ts). Every worker process uses this one server; the Kubernetes probes ask these paths.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { METRICS_CONTENT_TYPE, type Registry } from '../../functions/_shared/metrics.ts';
+import { checkReadiness, type ReadinessReport } from './readiness.ts';
 
 export interface MetricsServer {
   /** e.g. http://127.0.0.1:9464 */
@@ -17,6 +19,8 @@ export interface MetricsServerOptions {
   port: number;
   /** Runs before each scrape, e.g. to read state the registry reports. */
   beforeScrape?: () => Promise<void>;
+  /** What /readyz reports (default: every NATS connection and Postgres pool this process opened). */
+  readiness?: () => Promise<ReadinessReport>;
 }
 
 export async function serveMetrics(registry: Registry, options: MetricsServerOptions): Promise<MetricsServer> {
@@ -30,8 +34,21 @@ export async function serveMetrics(registry: Registry, options: MetricsServerOpt
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
+    if (path === '/readyz') {
+      (options.readiness ?? checkReadiness)().then(
+        (report) =>
+          response
+            .writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' })
+            .end(`${JSON.stringify({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks })}\n`),
+        (error: unknown) =>
+          response
+            .writeHead(503, { 'content-type': 'application/json' })
+            .end(`${JSON.stringify({ status: 'not_ready', error: (error as Error).message })}\n`),
+      );
+      return;
+    }
     if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are served at /metrics\n');
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are served at /metrics (/healthz, /readyz)\n');
       return;
     }
     (async () => {

@@ -2,6 +2,7 @@
 // outage to ride out, not a reason to exit) and waits for the server on first connect.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../../functions/_shared/config.ts';
+import { registerDependency } from './readiness.ts';
 
 type NatsSettings = Pick<Config, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'>;
 
@@ -14,8 +15,8 @@ export interface NatsConnectOptions {
   failFast?: boolean;
 }
 
-export function connectNats(settings: NatsSettings, options: NatsConnectOptions): Promise<NatsConnection> {
-  return connect({
+export async function connectNats(settings: NatsSettings, options: NatsConnectOptions): Promise<NatsConnection> {
+  const nc = await connect({
     servers: settings.NATS_URL.split(',').map((s) => s.trim()),
     user: settings.NATS_USER,
     pass: settings.NATS_PASSWORD,
@@ -26,4 +27,8 @@ export function connectNats(settings: NatsSettings, options: NatsConnectOptions)
     timeout: options.failFast ? 3000 : 20_000,
     pingInterval: 10_000,
   });
+  // ready while a round trip to the server completes (a flush waits out a reconnect, so the probe times out)
+  const unregister = registerDependency(`nats ${options.name}`, () => nc.flush());
+  void nc.closed().then(unregister, unregister);
+  return nc;
 }

@@ -3,6 +3,7 @@
 // pooling options differ from functions/_shared/db.ts; where and how to connect comes from there.
 import postgres from 'postgres';
 import { baseConnectionOptions, type DatabaseSettings } from '../../functions/_shared/db.ts';
+import { registerDependency } from './readiness.ts';
 
 export type Sql = postgres.Sql;
 
@@ -41,7 +42,15 @@ export function connectWorkerDatabase(settings: DatabaseSettings, options: Worke
       ...(options.asynchronousCommit ? { synchronous_commit: 'off' } : {}),
     },
   };
-  return postgres(connectionOptions);
+  const sql = postgres(connectionOptions);
+  // ready while the pool answers a trivial query; ending the pool takes it out of the readiness checks
+  const unregister = registerDependency(`postgres ${options.applicationName}`, () => sql`select 1`.execute());
+  const end = sql.end.bind(sql);
+  sql.end = (endOptions) => {
+    unregister();
+    return end(endOptions);
+  };
+  return sql;
 }
 
 // Node socket errors and postgres.js' own connection errors: the server could not be reached or went away

@@ -36,6 +36,7 @@ export const WORKER_VARIABLES = {
     'NATS_CONSUMER_GIFT_FABRIC',
   ],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
+  edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
 export function loadWorkerConfig(service: string, environment: NodeJS.ProcessEnv, uses: readonly (keyof Config)[]): Config {
