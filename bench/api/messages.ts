@@ -1,6 +1,7 @@
-// Benchmark (not a test): POST /api/messages through the gateway running under Deno, next to pgbench running
-// the same SQL transaction (set claims + role, insert the message, enqueue its event) against the same
-// database in the same run. Prints throughput and p50/p99 of both, and their ratio (target ≥ 0.5).
+// Benchmark (not a test): POST /api/messages through the gateway running under Deno — authenticated with a
+// session's JWT, and with an agent's access key — next to pgbench running the same SQL transaction (set claims
+// + role, insert the message, enqueue its event) against the same database in the same run. Prints throughput
+// and p50/p99 of each, and their ratios (target ≥ 0.5 with the PEP on).
 //
 // The two sides alternate for --rounds rounds, so a change in the machine's load during the run affects both.
 //
@@ -57,6 +58,7 @@ const database = `mdao_bench_${Date.now().toString(36)}`;
 const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
 const ALICE = '00000000-0000-4000-8000-00000000a11c';
 const GENERAL = '00000000-0000-4000-8000-0000000c4a01';
+const DEMO_TEAM = '00000000-0000-4000-8000-0000000d3a00';
 const JWT_SECRET = `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`;
 
 function say(message: string): void {
@@ -194,6 +196,17 @@ function postMessage(agent: Agent, port: number, token: string, body: string): P
   });
 }
 
+/** An agent's access key in the demo team, created through the API by its owner (Alice). */
+async function createAgentKey(port: number, ownerToken: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/teams/${DEMO_TEAM}/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench agent', bundle: 'agent', expires_in_days: 1, principal: { kind: 'agent', name: 'Bench' } }),
+  });
+  if (response.status !== 201) fail(`could not create an access key: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { key: string }).key;
+}
+
 async function loadGateway(port: number, token: string, seconds: number): Promise<Result> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
@@ -293,19 +306,26 @@ async function main(): Promise<void> {
       body: JSON.stringify({ email: 'alice@demo.local' }),
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
-    say('warming up the gateway for 3 s');
+    const accessKey = await createAgentKey(port, token);
+    say('warming up the gateway for 3 s (a session, then an access key)');
     await loadGateway(port, token, 3);
+    await loadGateway(port, accessKey, 3);
     const apiRounds: Result[] = [];
+    const keyRounds: Result[] = [];
     const benchRounds: Result[] = [];
     for (let round = 1; round <= rounds; round += 1) {
-      say(`round ${round}/${rounds}: POST /api/messages for ${durationSeconds} s with ${concurrency} connections`);
+      say(
+        `round ${round}/${rounds}: POST /api/messages for ${durationSeconds} s with ${concurrency} connections, as a session then as a key`,
+      );
       apiRounds.push(await loadGateway(port, token, durationSeconds));
+      keyRounds.push(await loadGateway(port, accessKey, durationSeconds));
       benchRounds.push(runPgbench());
       say(
-        `round ${round}/${rounds}: gateway ${apiRounds.at(-1)!.throughput.toFixed(0)}/s, pgbench ${benchRounds.at(-1)!.throughput.toFixed(0)}/s`,
+        `round ${round}/${rounds}: gateway ${apiRounds.at(-1)!.throughput.toFixed(0)}/s (key ${keyRounds.at(-1)!.throughput.toFixed(0)}/s), pgbench ${benchRounds.at(-1)!.throughput.toFixed(0)}/s`,
       );
     }
     const api = combine(apiRounds);
+    const viaKey = combine(keyRounds);
     const bench = combine(benchRounds);
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     const [events] = await sql<
@@ -322,9 +342,11 @@ async function main(): Promise<void> {
         'requests',
       ),
     );
+    console.log(format(`gateway  the same, authenticated with an agent's access key (PEP: the key's bundle)`, viaKey, 'requests'));
     console.log(format(`pgbench  the same transaction (-M extended, ${concurrency} clients, 2 threads)`, bench, 'transactions'));
     const ratio = api.throughput / bench.throughput;
     console.log(`ratio    gateway / pgbench throughput = ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    console.log(`ratio    gateway with an access key / pgbench = ${(viaKey.throughput / bench.throughput).toFixed(2)}`);
   } finally {
     await gateway?.stop();
     if (options['keep-db']) say(`kept database ${database}`);

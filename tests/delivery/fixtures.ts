@@ -36,6 +36,7 @@ export function goodConfig(env: Env): Record<string, string> {
     NATS_PASSWORD: 'Hk29fLq0Zm3Vx8Rt',
     RATE_LIMIT_GLOBAL: '12000',
     RATE_LIMIT_PER_KEY: '600',
+    TRUSTED_PROXY_HEADER: 'cf-connecting-ip',
     UPSTASH_REDIS_REST_URL: `https://eu1-${env}.upstash.io`,
     UPSTASH_REDIS_REST_TOKEN: 'AXk3Zm9yZXZlci1wcm9kLXRva2Vu',
     JWT_SECRET: 'q3Jk9sLm2Vb8Xc7Nz1Pw4Ty6Rf0Gh5Dj',

