@@ -14,7 +14,16 @@ import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { ephemeralPort } from '../../scripts/local-stack/state.ts';
 import { seedIds } from '../harness/database.ts';
 import { testServices, uniqueName } from '../harness/services.ts';
-import { call, devLogin, expectedMigration, expectErrorShape, startTestGateway, type Answer, type TestGateway } from './helpers.ts';
+import {
+  call,
+  createAccessKey,
+  devLogin,
+  expectedMigration,
+  expectErrorShape,
+  startTestGateway,
+  type Answer,
+  type TestGateway,
+} from './helpers.ts';
 
 let gateway: TestGateway;
 let alice = '';
@@ -117,6 +126,17 @@ describe('the per-key limit', () => {
     expect(other.headers.get('ratelimit-remaining')).toBe('2');
     expect(await rateLimitedCount(metrics, 'key')).toBe(2);
     expect(await rateLimitedCount(metrics, 'global')).toBe(0);
+  });
+
+  it('counts each access key as a caller of its own, apart from the person who created it and from other keys', async () => {
+    const { app } = appWith({ perKey: 2, global: 100 });
+    const first = (await createAccessKey(gateway.app, alice, seedIds.demoTeam)).key;
+    const second = (await createAccessKey(gateway.app, alice, seedIds.demoTeam)).key;
+    const me = (key: string) => call(app, 'GET', '/api/me', { token: key });
+    expect([(await me(first)).status, (await me(first)).status]).toEqual([200, 200]);
+    expectRefusal(await me(first), 'rate_limited_key', 2, 60);
+    expect((await me(second)).status).toBe(200);
+    expect((await teams(app, alice)).status).toBe(200);
   });
 
   it('keeps its counters in Redis under the limiter’s prefix, each with an expiry', async () => {
