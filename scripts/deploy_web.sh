@@ -41,20 +41,15 @@ shift
 ENV_NAME=""; TARGET=""; APP=""; ENV_FILE=""; BUILD_DIR=""; RELEASES_DIR=""; KEEP=5; TO=""; YES_PROD=0; PROMOTE=1; VERCEL_TARGET_OVERRIDE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --env) ENV_NAME="${2:-}"; shift 2 || usage_error "--env needs a value" ;;
     --target) TARGET="${2:-}"; shift 2 || usage_error "--target needs a value" ;;
     --app) APP="${2:-}"; shift 2 || usage_error "--app needs a value" ;;
-    --env-file) ENV_FILE="${2:-}"; shift 2 || usage_error "--env-file needs a value" ;;
     --build-dir) BUILD_DIR="${2:-}"; shift 2 || usage_error "--build-dir needs a value" ;;
     --releases-dir) RELEASES_DIR="${2:-}"; shift 2 || usage_error "--releases-dir needs a value" ;;
     --keep) KEEP="${2:-}"; shift 2 || usage_error "--keep needs a number" ;;
     --to) TO="${2:-}"; shift 2 || usage_error "--to needs a value" ;;
     --vercel-target) VERCEL_TARGET_OVERRIDE="${2:-}"; shift 2 || usage_error "--vercel-target needs a value" ;;
     --no-promote) PROMOTE=0; shift ;;
-    --dry-run) DRY_RUN=1; shift ;;
-    --yes-prod) YES_PROD=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    *) common_flag "$@"; shift "$FLAG_ARGS" ;;
   esac
 done
 case "$TARGET" in

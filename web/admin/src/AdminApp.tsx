@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { createApiClient } from '../../shared/api.ts';
 import { createSessionStore, type Session, type SessionStore } from '../../shared/session.ts';
 import { SignIn } from '../../shared/SignIn.tsx';
-import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { ErrorState, LoadingState, SignedInAs } from '../../shared/ui.tsx';
 import { AccessKeys } from './AccessKeys.tsx';
 import { Overview } from './Overview.tsx';
 
@@ -64,12 +64,7 @@ export function AdminApp() {
             ))}
           </ul>
         </nav>
-        <div className="who">
-          <span>{session.email}</span>
-          <button type="button" className="secondary" onClick={() => void store.signOut()}>
-            Sign out
-          </button>
-        </div>
+        <SignedInAs email={session.email} onSignOut={() => void store.signOut()} />
       </header>
       <main id="main" tabIndex={-1} className="console">
         {section === 'keys' ? (

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
-import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
 import { ChannelView } from './ChannelView.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
@@ -45,15 +45,11 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
       </a>
       <header className="app-header">
         <h1>DAARION.city</h1>
-        <div className="who">
+        <SignedInAs email={session.email} onSignOut={() => void store.signOut()}>
           <span role="status" className={`live-status ${status}`}>
             {liveLabels[status]}
           </span>
-          <span>{session.email}</span>
-          <button type="button" className="secondary" onClick={() => void store.signOut()}>
-            Sign out
-          </button>
-        </div>
+        </SignedInAs>
       </header>
       <div className="workspace">
         <aside className="sidebar" aria-label="Teams and channels">
