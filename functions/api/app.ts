@@ -16,6 +16,7 @@ import { adminRoutes } from './admin/admin.routes.ts';
 import { channelRoutes } from './messaging/channels.routes.ts';
 import { devLoginRoutes } from './auth/dev-login.routes.ts';
 import { healthRoutes, openApiDocumentRoute } from './ops/health.routes.ts';
+import { flagRoutes } from './flags/flags.routes.ts';
 import { grantRoutes } from './access/grants.routes.ts';
 import { keyRoutes } from './access/keys.routes.ts';
 import { meRoutes } from './access/me.routes.ts';
@@ -94,6 +95,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/', meRoutes)
     .route('/', grantRoutes)
     .route('/', keyRoutes)
+    .route('/', flagRoutes)
     .route('/teams', teamRoutes)
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)

@@ -107,7 +107,10 @@ insert into authenticated_may (object, privilege) values
   ('function app.create_service_principal(uuid, text, text)', 'EXECUTE'), -- key.manage holders create agents and integrations
   ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
   ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
-  ('function app.revoke_access_key(uuid)', 'EXECUTE');              -- and revoke them
+  ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
+  -- feature flags (20261205000600)
+  ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
+  ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'); -- platform admins change flags (checked inside)
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks
