@@ -2,6 +2,7 @@
 // and a thread panel for followups. Live events mark views stale; stale views reload through the API.
 import { useEffect, useMemo, useState } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
+import { useBooleanFlag, useGatewayFlags } from '../../shared/flags.ts';
 import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
 import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
@@ -19,6 +20,8 @@ const liveLabels: Record<LiveStatus, string> = {
 
 export function Workspace({ api, store, session }: { api: ApiClient; store: SessionStore; session: Session }) {
   const { versionOf, status } = useLiveVersions(() => store.accessToken());
+  useGatewayFlags(api);
+  const announcement = useBooleanFlag('city.announcement', false);
   const teams = useResource(() => expectOk(api.api.teams.$get()), [], versionOf('teams'));
   const [teamId, setTeamId] = useState<string | null>(null);
   const [channel, setChannel] = useState<Channel | null>(null);
@@ -51,6 +54,12 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
           </span>
         </SignedInAs>
       </header>
+      {announcement && (
+        // behind the city.announcement flag: operators switch it on in the admin console, no deploy needed
+        <p className="announcement" role="status">
+          Scheduled maintenance tonight, 22:00–22:30 UTC: messages may arrive a few minutes late.
+        </p>
+      )}
       <div className="workspace">
         <aside className="sidebar" aria-label="Teams and channels">
           {teams.status === 'loading' && !teams.data && <LoadingState label="Loading your teams…" />}
