@@ -10,6 +10,9 @@
 --
 -- Rolled back by supabase/rollbacks/20261205000600_feature_flags.sql.
 
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
 delete from public.bundle_capabilities where capability = 'flag.manage';
 update public.capabilities set scope = 'platform', description = 'Change feature flags (platform-wide)'
 where name = 'flag.manage';
