@@ -27,6 +27,7 @@ vercel (the pinned vercel@58.10.0 from node_modules; token in VERCEL_TOKEN, neve
   prod          deploys with --skip-domain, then promotes that deployment (--no-promote leaves it unpromoted;
                 promote it later with `promote --to URL`)
   rollback      points production back at an earlier deployment (`vercel ls <project> --prod` lists them)
+  --meta        KEY=VALUE on the deployment (repeatable), e.g. preview_branch=<name> for scripts/preview.sh
 static:
   --build-dir     a finished build (must contain index.html), e.g. web/dist/city
   --releases-dir  where releases/<id>/ and the `current` link live, e.g. /srv/microdao/city
@@ -39,6 +40,7 @@ command="${1:-}"
 [[ -z "$command" || "$command" == -h || "$command" == --help ]] && { usage; exit 0; }
 shift
 ENV_NAME=""; TARGET=""; APP=""; ENV_FILE=""; BUILD_DIR=""; RELEASES_DIR=""; KEEP=5; TO=""; YES_PROD=0; PROMOTE=1; VERCEL_TARGET_OVERRIDE=""
+META=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --target) TARGET="${2:-}"; shift 2 || usage_error "--target needs a value" ;;
@@ -49,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --to) TO="${2:-}"; shift 2 || usage_error "--to needs a value" ;;
     --vercel-target) VERCEL_TARGET_OVERRIDE="${2:-}"; shift 2 || usage_error "--vercel-target needs a value" ;;
     --no-promote) PROMOTE=0; shift ;;
+    --meta) META+=("--meta" "${2:-}"); shift 2 || usage_error "--meta needs KEY=VALUE" ;;
     *) common_flag "$@"; shift "$FLAG_ARGS" ;;
   esac
 done
@@ -185,7 +188,7 @@ vercel_deploy() {
   vercel_setup
   run "$VERCEL" pull --yes --environment="$VERCEL_ENVIRONMENT"
   run "$VERCEL" build "${TARGET_FLAGS[@]}"
-  local -a deploy_flags=("${TARGET_FLAGS[@]}")
+  local -a deploy_flags=("${TARGET_FLAGS[@]}" ${META[@]+"${META[@]}"})
   [[ "$VERCEL_ENVIRONMENT" == production ]] && deploy_flags+=(--skip-domain)
   if [[ $DRY_RUN == 1 ]]; then
     run "$VERCEL" deploy --prebuilt "${deploy_flags[@]}"

@@ -42,8 +42,8 @@ const runs = (job: Job) => (job.steps ?? []).map((step) => step.run ?? '').filte
 const stepIndex = (job: Job, pattern: RegExp) => (job.steps ?? []).findIndex((step) => pattern.test(step.run ?? ''));
 
 describe('GitHub Actions workflows', () => {
-  it('are ci.yml and deploy.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml']);
+  it('are ci.yml, deploy.yml and preview.yml', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml']);
   });
 
   it('pin every action by commit, give each token only to the steps that use it, and install without scripts', () => {
@@ -65,7 +65,8 @@ describe('GitHub Actions workflows', () => {
             const uses =
               script.includes(variable) ||
               (variable === 'SUPABASE_ACCESS_TOKEN' && /deploy_api\.sh/.test(script)) ||
-              (variable === 'VERCEL_TOKEN' && /deploy_web\.sh/.test(script));
+              (variable === 'VERCEL_TOKEN' && /deploy_web\.sh/.test(script)) ||
+              (/SUPABASE_ACCESS_TOKEN|VERCEL_TOKEN/.test(variable) && /preview\.sh/.test(script));
             if (/secrets\./.test(value) && !/APP_ENV_FILE|BACKUP_PASSPHRASE/.test(variable) && !uses)
               problems.push(`${label}: ${variable} given to a step that does not use it`);
           }
