@@ -91,6 +91,8 @@ export function buildGateway(
 ): Gateway {
   const config = loadConfig(environment);
   const sql = createDatabase(config);
+  // every series carries the release, so a canary's figures can be told from the stable release's
+  if (config.RELEASE) extras.metrics?.registry.setDefaultLabels({ release: config.RELEASE });
   const deps = createGatewayDeps({
     config,
     sql,
