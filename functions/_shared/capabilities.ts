@@ -20,6 +20,7 @@ export const CAPABILITIES = {
   'team.create': { scope: 'account', privileged: false },
   'team.list': { scope: 'account', privileged: false },
   'invitation.respond': { scope: 'account', privileged: false },
+  'team.leave': { scope: 'account', privileged: false },
   'self.read': { scope: 'principal', privileged: false },
   'live.subscribe': { scope: 'principal', privileged: false },
   'platform.admin': { scope: 'platform', privileged: true },

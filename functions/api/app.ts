@@ -20,6 +20,7 @@ import { flagRoutes } from './flags/flags.routes.ts';
 import { grantRoutes } from './access/grants.routes.ts';
 import { keyRoutes } from './access/keys.routes.ts';
 import { meRoutes } from './access/me.routes.ts';
+import { invitationRoutes } from './messaging/invitations.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
@@ -97,6 +98,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/', keyRoutes)
     .route('/', flagRoutes)
     .route('/teams', teamRoutes)
+    .route('/', invitationRoutes)
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
     .route('/live', liveRoutes)

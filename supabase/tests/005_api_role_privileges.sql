@@ -77,7 +77,6 @@ insert into authenticated_may (object, privilege) values
   ('table public.teams', 'INSERT'),                                 -- anyone signed in founds a team (and becomes its owner)
   ('table public.teams', 'UPDATE (name)'),                          -- owners and admins rename their team
   ('table public.team_members', 'SELECT'),                          -- who else is in one's teams
-  ('table public.team_members', 'INSERT'),                          -- owners and admins add members
   ('table public.team_members', 'UPDATE (role)'),                   -- owners change roles
   ('table public.team_members', 'DELETE'),                          -- owners and admins remove members; members leave
   ('table public.channels', 'SELECT'),                              -- one's teams' channels
@@ -89,7 +88,6 @@ insert into authenticated_may (object, privilege) values
   ('table public.audit_log', 'SELECT'),                             -- owners and admins read their team's log
   ('function app.current_user_team_ids()', 'EXECUTE'),              -- used by the policies above
   ('function app.has_team_role(uuid, team_role[])', 'EXECUTE'),     -- used by the policies above
-  ('function app.team_invitee_id(uuid, text)', 'EXECUTE'),          -- owners and admins find an account to add by email
   ('function app.record_audit(text, text, text, uuid, text, jsonb)', 'EXECUTE'),        -- the only way into the audit log
   ('function app.enqueue_event(text, text, text, jsonb, text, integer)', 'EXECUTE'),    -- the only way into the outbox
   -- capabilities, bundles and access keys (20261204000100)
@@ -110,7 +108,15 @@ insert into authenticated_may (object, privilege) values
   ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
   -- feature flags (20261205000600)
   ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
-  ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'); -- platform admins change flags (checked inside)
+  ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'), -- platform admins change flags (checked inside)
+  -- team invitations (20261204000300): members join by accepting; the functions check the caller themselves
+  ('table public.team_invitations', 'SELECT'),                      -- inviters see their team's, invitees their own
+  ('function app.current_person_email()', 'EXECUTE'),               -- used by the invitee's policy
+  ('function app.invite_to_team(uuid, text, team_role, interval, text)', 'EXECUTE'), -- holders of member.invite invite
+  ('function app.my_invitations()', 'EXECUTE'),                     -- the invitee lists theirs, with the team's name
+  ('function app.respond_to_invitation(uuid, boolean, text)', 'EXECUTE'), -- the invitee accepts or declines
+  ('function app.revoke_invitation(uuid, uuid, text)', 'EXECUTE'),  -- holders of member.invite revoke
+  ('function app.leave_team(uuid, text)', 'EXECUTE');               -- a member leaves (not the last owner)
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

@@ -20,11 +20,15 @@ interface Principal {
   kind: 'user' | 'key';
   /** The bundle it holds in the demo team. */
   bundle: string;
+  /** A person's email (invitations are addressed to it). */
+  email?: string;
 }
 const principals: Principal[] = [];
 let bundles: Map<string, Set<string>>;
+/** Founds the other teams the invitation and leave routes need (so nobody leaves the demo team). */
+let founder: string;
 
-const MESSAGING_PREFIXES = ['/api/teams', '/api/channels', '/api/messages', '/api/live'];
+const MESSAGING_PREFIXES = ['/api/teams', '/api/invitations', '/api/channels', '/api/messages', '/api/live'];
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 beforeAll(async () => {
@@ -37,11 +41,12 @@ beforeAll(async () => {
   const alice = await devLogin(gateway.app, 'alice@demo.local'); // owner
   const bob = await devLogin(gateway.app, 'bob@demo.local'); // member
   const ada = await devLogin(gateway.app, 'ada-admin@demo.local');
+  founder = (await devLogin(gateway.app, 'founder@elsewhere.test')).userId;
   await sql`insert into public.team_members (team_id, user_id, role) values (${team}, ${ada.userId}, 'admin')`;
   principals.push(
-    { label: 'owner (role bundle)', token: alice.token, kind: 'user', bundle: 'owner' },
-    { label: 'admin (role bundle)', token: ada.token, kind: 'user', bundle: 'admin' },
-    { label: 'member (role bundle)', token: bob.token, kind: 'user', bundle: 'member' },
+    { label: 'owner (role bundle)', token: alice.token, kind: 'user', bundle: 'owner', email: alice.email },
+    { label: 'admin (role bundle)', token: ada.token, kind: 'user', bundle: 'admin', email: ada.email },
+    { label: 'member (role bundle)', token: bob.token, kind: 'user', bundle: 'member', email: bob.email },
   );
   for (const bundle of ['agent', 'read-only', 'embassy-partner', 'nothing']) {
     const { key } = await createAccessKey(gateway.app, alice.token, team, { bundle });
@@ -88,9 +93,32 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
   'POST /api/teams': async () => ({ method: 'POST', path: '/api/teams', body: { name: unique('team') } }),
   'GET /api/teams': async () => ({ method: 'GET', path: '/api/teams' }),
   'GET /api/teams/{teamId}/members': async () => ({ method: 'GET', path: `/api/teams/${team}/members` }),
-  'POST /api/teams/{teamId}/members': async () => {
-    const invitee = await devLogin(gateway.app, `${unique('invitee')}@demo.local`);
-    return { method: 'POST', path: `/api/teams/${team}/members`, body: { email: invitee.email, role: 'member' } };
+  'POST /api/teams/{teamId}/invitations': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/invitations`,
+    body: { email: `${unique('invitee')}@demo.local`, role: 'member' },
+  }),
+  'GET /api/teams/{teamId}/invitations': async () => ({ method: 'GET', path: `/api/teams/${team}/invitations` }),
+  'POST /api/teams/{teamId}/invitations/{invitationId}/revoke': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/invitations/${await invitation(team, `${unique('revoked')}@demo.local`)}/revoke`,
+  }),
+  'GET /api/invitations/mine': async () => ({ method: 'GET', path: '/api/invitations/mine' }),
+  'POST /api/invitations/{invitationId}/accept': async (p) => ({
+    method: 'POST',
+    path: `/api/invitations/${await invitation(await otherTeam(), p.email ?? 'nobody@demo.local')}/accept`,
+  }),
+  'POST /api/invitations/{invitationId}/decline': async (p) => ({
+    method: 'POST',
+    path: `/api/invitations/${await invitation(await otherTeam(), p.email ?? 'nobody@demo.local')}/decline`,
+  }),
+  'POST /api/teams/{teamId}/leave': async (p) => {
+    const other = await otherTeam();
+    if (p.kind === 'user') {
+      const [me] = await gateway.database.sql<{ id: string }[]>`select id from public.profiles where email = ${p.email!}`;
+      await gateway.database.sql`insert into public.team_members (team_id, user_id, role) values (${other}, ${me!.id}, 'member')`;
+    }
+    return { method: 'POST', path: `/api/teams/${other}/leave` };
   },
   'POST /api/channels': async () => ({ method: 'POST', path: '/api/channels', body: { team_id: team, name: unique('ch') } }),
   'GET /api/channels': async () => ({ method: 'GET', path: `/api/channels?team_id=${team}` }),
@@ -149,6 +177,21 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
     return { method: 'DELETE', path: `/api/teams/${team}/grants/member/${bundle}` };
   },
 };
+
+/** A fresh team founded by someone else than the principals. */
+async function otherTeam(): Promise<string> {
+  const [row] = await gateway.database.sql<{ id: string }[]>`
+    insert into public.teams (name, created_by) values (${unique('other')}, ${founder}) returning id`;
+  return row!.id;
+}
+
+/** A pending invitation of `email` to `teamId`, written behind the API. */
+async function invitation(teamId: string, email: string): Promise<string> {
+  const [row] = await gateway.database.sql<{ id: string }[]>`
+    insert into public.team_invitations (team_id, email, invited_by, expires_at)
+    values (${teamId}, ${email.toLowerCase()}, ${founder}, now() + interval '1 day') returning id`;
+  return row!.id;
+}
 
 /** A fresh, empty role bundle, so each grant is new. */
 async function roleBundle(): Promise<string> {

@@ -79,39 +79,55 @@ describe('teams', () => {
     expect(await auditFor(teamId)).toEqual([{ action: 'team.created', actor_id: owner.userId, request_id: 'create-team-1' }]);
   });
 
-  it('lets the owner add an admin and the admin add a member, by email', async () => {
-    const addAdmin = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
+  it('lets the owner invite an admin and the admin invite a member; each joins by accepting', async () => {
+    const inviteAdmin = await call<{ id: string }>(gateway.app, 'POST', `/api/teams/${teamId}/invitations`, {
       token: owner.token,
       body: { email: 'ADAM@team.test', role: 'admin' },
     });
-    expect(addAdmin.status).toBe(201);
-    expect(addAdmin.body).toMatchObject({ user_id: admin.userId, display_name: 'Adam', role: 'admin' });
+    expect(inviteAdmin.status).toBe(201);
+    expect(inviteAdmin.body).toMatchObject({ team_id: teamId, email: 'adam@team.test', role: 'admin', status: 'pending' });
+    const adamsInvitations = await call<{ items: unknown[] }>(gateway.app, 'GET', '/api/invitations/mine', { token: admin.token });
+    expect(adamsInvitations.body.items).toEqual([
+      expect.objectContaining({ id: inviteAdmin.body.id, team_name: 'Solar Co-op', invited_by_name: 'Olga', role: 'admin' }),
+    ]);
+    const accepted = await call(gateway.app, 'POST', `/api/invitations/${inviteAdmin.body.id}/accept`, { token: admin.token });
+    expect(accepted).toMatchObject({ status: 200, body: { invitation_id: inviteAdmin.body.id, status: 'accepted' } });
 
-    const addMember = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
+    const inviteMember = await call<{ id: string }>(gateway.app, 'POST', `/api/teams/${teamId}/invitations`, {
       token: admin.token,
-      headers: { 'X-Request-ID': 'add-mia' },
       body: { email: 'mia@team.test' },
     });
-    expect(addMember.status).toBe(201);
-    expect(addMember.body).toMatchObject({ user_id: member.userId, role: 'member' });
-    const events = await outboxFor(teamId);
-    expect(events.at(-1)).toEqual({
-      event_type: 'team.member_added',
-      correlation_id: 'add-mia',
-      payload: { team_id: teamId, user_id: member.userId, role: 'member', added_by: admin.userId },
+    expect(inviteMember.status).toBe(201);
+    const joined = await call(gateway.app, 'POST', `/api/invitations/${inviteMember.body.id}/accept`, {
+      token: member.token,
+      headers: { 'X-Request-ID': 'accept-mia' },
     });
-    expect(await auditFor(member.userId)).toEqual([{ action: 'team.member_added', actor_id: admin.userId, request_id: 'add-mia' }]);
+    expect(joined.status).toBe(200);
+    const events = await outboxFor(teamId);
+    expect(events.slice(-2)).toEqual([
+      {
+        event_type: 'team.invitation_accepted',
+        correlation_id: 'accept-mia',
+        payload: { team_id: teamId, invitation_id: inviteMember.body.id, user_id: member.userId },
+      },
+      {
+        event_type: 'team.member_added',
+        correlation_id: 'accept-mia',
+        payload: { team_id: teamId, user_id: member.userId, role: 'member', added_by: admin.userId },
+      },
+    ]);
+    expect(await auditFor(member.userId)).toEqual([{ action: 'team.member_added', actor_id: member.userId, request_id: 'accept-mia' }]);
   });
 
-  it('refuses adding members to plain members, owners to admins, duplicates and unknown emails', async () => {
-    const byMember = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
+  it('refuses inviting to plain members, owners to admins, and members again', async () => {
+    const byMember = await call(gateway.app, 'POST', `/api/teams/${teamId}/invitations`, {
       token: member.token,
       body: { email: 'otto@elsewhere.test' },
     });
     expect(byMember.status).toBe(403);
     expect(expectErrorShape(byMember)).toMatchObject({ code: 'capability_missing', message: expect.stringContaining('member.invite') });
 
-    const ownerByAdmin = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
+    const ownerByAdmin = await call(gateway.app, 'POST', `/api/teams/${teamId}/invitations`, {
       token: admin.token,
       body: { email: 'otto@elsewhere.test', role: 'owner' },
     });
@@ -121,19 +137,12 @@ describe('teams', () => {
       message: expect.stringContaining('member.role.manage'),
     });
 
-    const duplicate = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
+    const duplicate = await call(gateway.app, 'POST', `/api/teams/${teamId}/invitations`, {
       token: owner.token,
       body: { email: 'mia@team.test' },
     });
     expect(duplicate.status).toBe(409);
     expect(expectErrorShape(duplicate).code).toBe('already_member');
-
-    const unknown = await call(gateway.app, 'POST', `/api/teams/${teamId}/members`, {
-      token: owner.token,
-      body: { email: 'nobody@team.test' },
-    });
-    expect(unknown.status).toBe(404);
-    expect(expectErrorShape(unknown)).toMatchObject({ code: 'user_not_found', message: expect.stringContaining('sign in once') });
   });
 
   it('lists my teams with my role, and the members of a team', async () => {

@@ -3,6 +3,7 @@
 // under that member's claims, returns nothing and changes nothing: RLS holds on its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../functions/api/messaging/channels.queries.ts';
+import * as invitations from '../../functions/api/messaging/invitations.queries.ts';
 import * as messages from '../../functions/api/messaging/messages.queries.ts';
 import * as teams from '../../functions/api/messaging/teams.queries.ts';
 import { teamIsVisible } from '../../functions/api/core/team-visibility.ts';
@@ -29,6 +30,7 @@ async function fingerprint(): Promise<Record<string, string>> {
     select
       (select md5(coalesce(string_agg(t::text, ',' order by t.id), '')) from public.teams t) as teams,
       (select md5(coalesce(string_agg(m::text, ',' order by m.team_id, m.user_id), '')) from public.team_members m) as team_members,
+      (select md5(coalesce(string_agg(i::text, ',' order by i.id), '')) from public.team_invitations i) as team_invitations,
       (select md5(coalesce(string_agg(c::text, ',' order by c.id), '')) from public.channels c) as channels,
       (select md5(coalesce(string_agg(m::text, ',' order by m.id), '')) from public.messages m) as messages,
       (select count(*)::text from public.outbox_events) as outbox_events,
@@ -99,7 +101,7 @@ describe("the handlers' SQL under another team member's claims", () => {
     const seen = await asUser(gateway.sql, carol.userId, async (tx) => ({
       visible: await teamIsVisible(tx, seedIds.demoTeam),
       members: await teams.listTeamMembers(tx, seedIds.demoTeam),
-      invitee: await teams.findInviteeId(tx, seedIds.demoTeam, 'bob@demo.local'),
+      invitations: await invitations.listTeamInvitations(tx, seedIds.demoTeam),
       myTeams: (await teams.listMyTeams(tx)).filter((t) => t.id === seedIds.demoTeam),
       channels: await channels.listTeamChannels(tx, seedIds.demoTeam, true),
       channel: await channels.findChannel(tx, seedIds.generalChannel),
@@ -111,7 +113,7 @@ describe("the handlers' SQL under another team member's claims", () => {
     expect(seen).toEqual({
       visible: false,
       members: [],
-      invitee: null,
+      invitations: [],
       myTeams: [],
       channels: [],
       channel: null,
@@ -132,6 +134,16 @@ describe("the handlers' SQL under another team member's claims", () => {
       edited: await messages.updateMessageBody(tx, { messageId: seedIds.welcomeMessage, body: 'defaced' }),
       editedFollowup: await messages.updateMessageBody(tx, { messageId: followupId, body: 'defaced' }),
       deleted: await messages.softDeleteMessage(tx, seedIds.welcomeMessage),
+      invited: (
+        await invitations.inviteToTeam(tx, {
+          teamId: seedIds.demoTeam,
+          email: 'x@evil.test',
+          role: 'owner',
+          validDays: 1,
+          requestId: 'tenancy-test',
+        })
+      ).outcome,
+      revoked: await invitations.revokeInvitation(tx, seedIds.demoTeam, '00000000-0000-4000-8000-000000000000', 'tenancy-test'),
     }));
     expect(written).toEqual({
       channel: null,
@@ -141,12 +153,17 @@ describe("the handlers' SQL under another team member's claims", () => {
       edited: null,
       editedFollowup: null,
       deleted: null,
+      invited: 'not_allowed',
+      revoked: 'not_allowed',
     });
 
-    // joining the team directly is refused by the team_members policy itself
+    // joining the team directly is refused by the database itself (only an accepted invitation adds a member)
     await expect(
-      asUser(gateway.sql, carol.userId, (tx) =>
-        teams.insertTeamMember(tx, { teamId: seedIds.demoTeam, userId: carol.userId, role: 'owner' }),
+      asUser(
+        gateway.sql,
+        carol.userId,
+        (tx) => tx`
+        insert into public.team_members (team_id, user_id, role) values (${seedIds.demoTeam}, ${carol.userId}, 'owner')`,
       ),
     ).rejects.toMatchObject({ code: '42501' });
     expect(await fingerprint()).toEqual(before);

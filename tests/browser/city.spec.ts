@@ -1,11 +1,12 @@
 // The city in a real browser: sign in, create a channel, send a message — it appears in a second session
-// without a reload, and so do a reply in its thread and a new member — and a member of another team sees none of it.
+// without a reload, and so do a reply in its thread and a member who accepted an invitation — and a member of another team sees none of it.
 import { expect, test } from '@playwright/test';
 import { seedIds } from '../harness/database.ts';
 import { apiSession, channelId, expectCleanConsole, saveScreenshot, signInToCity, stack, unique } from './fixtures/stack.ts';
 import { otherTeam } from './fixtures/users.ts';
 
 test('sign in, create a channel, send a message: it appears live in a second session, and so does a reply', async ({ browser }) => {
+  test.setTimeout(180_000); // three sessions and two accessibility scans, on a shared, busy machine
   const alice = await (await browser.newContext()).newPage();
   const bob = await (await browser.newContext()).newPage();
   await signInToCity(alice, stack.users.alice);
@@ -43,15 +44,24 @@ test('sign in, create a channel, send a message: it appears live in a second ses
   await expect(bob.getByRole('log', { name: 'Replies' })).toContainText(reply);
   await expect(alice.getByRole('log', { name: `Messages in #${channel}` }).getByRole('button', { name: '1 reply' })).toBeVisible();
 
-  // Alice adds Dave to the team; he shows up in Bob's member list by itself (team.member_added)
+  // Alice invites Dave; he joins only when he accepts, then shows up in Bob's member list by itself (team.member_added)
   await alice.getByLabel('Invite by email').fill(stack.users.dave);
-  await alice.getByRole('button', { name: 'Add member' }).click();
-  await expect(alice.getByRole('status').filter({ hasText: 'Dave joined as member.' })).toBeVisible();
+  await alice.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(alice.getByRole('status').filter({ hasText: `Invitation sent to ${stack.users.dave} as member` })).toBeVisible();
+  await expect(bob.getByRole('region', { name: 'Members' })).not.toContainText('Dave');
+  const dave = await (await browser.newContext()).newPage();
+  await signInToCity(dave, stack.users.dave);
+  const invitations = dave.getByRole('region', { name: 'Invitations' });
+  await expect(invitations).toContainText('Demo Team — Alice invites you as member.');
+  await saveScreenshot(dave, 'city-invitation');
+  await invitations.getByRole('button', { name: 'Accept the invitation to Demo Team' }).click();
+  await expect(dave.getByRole('status').filter({ hasText: 'You joined Demo Team.' })).toBeVisible();
+  await expect(dave.getByRole('navigation', { name: 'Teams' })).toContainText('Demo Team');
   await expect(bob.getByRole('region', { name: 'Members' })).toContainText('Dave (member)');
 
   expect(await bob.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await saveScreenshot(bob, 'city-live-message');
-  expectCleanConsole(alice, bob);
+  expectCleanConsole(alice, bob, dave);
 });
 
 test('a member of another team sees none of it, while her own team’s messages arrive live', async ({ browser }) => {

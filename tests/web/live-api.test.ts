@@ -155,16 +155,18 @@ describe('GET /api/live', () => {
     }
   });
 
-  it("starts delivering a team's events to someone added to it while connected", async () => {
+  it("starts delivering a team's events to someone who joins it while connected", async () => {
     const dave = await devLogin(gateway.app, 'dave@other.test', 'Dave');
     const daveLive = await openLive(dave.token);
     try {
       const before = publish('message.created', messageCreated(seedIds.demoTeam, seedIds.generalChannel));
-      const added = await call(gateway.app, 'POST', `/api/teams/${seedIds.demoTeam}/members`, {
+      const invited = await call<{ id: string }>(gateway.app, 'POST', `/api/teams/${seedIds.demoTeam}/invitations`, {
         token: alice.token,
         body: { email: 'dave@other.test' },
       });
-      expect(added.status).toBe(201);
+      expect(invited.status).toBe(201);
+      const accepted = await call(gateway.app, 'POST', `/api/invitations/${invited.body.id}/accept`, { token: dave.token });
+      expect(accepted.status).toBe(200);
       const joined = publish('team.member_added', {
         team_id: seedIds.demoTeam,
         user_id: dave.userId,

@@ -13,6 +13,32 @@ export const messagingEvents = defineEvents({
     aggregate: 'team',
     payload: z.object({ team_id: uuid, user_id: uuid, role: z.enum(['owner', 'admin', 'member']), added_by: uuid }),
   },
+  // Invitations carry ids and the role, never the invited address: whether an account uses it stays private.
+  'team.invitation_created': {
+    version: 1,
+    aggregate: 'team',
+    payload: z.object({ team_id: uuid, invitation_id: uuid, role: z.enum(['owner', 'admin', 'member']), invited_by: uuid }),
+  },
+  'team.invitation_accepted': {
+    version: 1,
+    aggregate: 'team',
+    payload: z.object({ team_id: uuid, invitation_id: uuid, user_id: uuid }),
+  },
+  'team.invitation_declined': {
+    version: 1,
+    aggregate: 'team',
+    payload: z.object({ team_id: uuid, invitation_id: uuid }),
+  },
+  'team.invitation_revoked': {
+    version: 1,
+    aggregate: 'team',
+    payload: z.object({ team_id: uuid, invitation_id: uuid, revoked_by: uuid }),
+  },
+  'team.member_left': {
+    version: 1,
+    aggregate: 'team',
+    payload: z.object({ team_id: uuid, user_id: uuid }),
+  },
   'channel.created': {
     version: 1,
     aggregate: 'channel',

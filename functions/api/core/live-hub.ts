@@ -1,7 +1,8 @@
 // The gateway's source of live events: one NATS connection per gateway process (opened on first use, with
 // the same client as the readiness probe) and one core subscription per live event type, fanned out to
 // every open live stream of the process. It sees every team's events; the live route filters them by the
-// caller's team membership before anything leaves the process.
+// caller's team membership before it queues them. The hub also holds the process's live-stream limits: how
+// many streams one principal may keep open, and how many events a stream may have waiting for a slow client.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Config } from '../../_shared/config.ts';
 import { subjectFor, type EventType } from '../../_shared/events/catalog.ts';
@@ -29,18 +30,35 @@ export interface LiveEvent {
   payload: Record<string, unknown>;
 }
 
+/** Why the hub stopped a listener: NATS dropped (events may be lost) or the gateway is shutting down. */
+export type LiveInterruption = 'nats_interrupted' | 'shutdown';
+
 export interface LiveListener {
   onEvent(event: LiveEvent): void;
-  /** The NATS connection dropped: events may be lost until it is back, so the listener should start over. */
-  onInterrupted(): void;
+  /** The listener will get no more events: it should end its stream so the client reconnects and refetches. */
+  onInterrupted(reason: LiveInterruption): void;
 }
+
+export interface LiveLimits {
+  /** Open streams per principal in this process (a browser tab each); one more is refused with 429. */
+  maxStreamsPerPrincipal: number;
+  /** Events waiting for one stream's client; past it the stream ends with a `resync` event. */
+  maxQueuedEvents: number;
+}
+
+export const DEFAULT_LIVE_LIMITS: LiveLimits = { maxStreamsPerPrincipal: 20, maxQueuedEvents: 500 };
 
 export interface LiveHub {
   /** Resolves once the NATS subscriptions are registered with the server (and the connection is up): every
       event published after that reaches `listener`, until it is interrupted. The returned function unsubscribes. */
   subscribe(listener: LiveListener): Promise<() => void>;
+  /** Counts a stream of `principalId` against its limit: a release function, or null when it has as many open
+      as it may. */
+  admitStream(principalId: string): (() => void) | null;
+  readonly limits: LiveLimits;
   /** The shared NATS connection (the admin status reads JetStream through it). */
   connection(): Promise<NatsConnection>;
+  /** Ends every open stream (each gets `onInterrupted('shutdown')`) and closes the connection. */
   close(): Promise<void>;
 }
 
@@ -48,8 +66,9 @@ type NatsSettings = Pick<Config, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'N
 
 const CONNECT_TIMEOUT_MS = 5000;
 
-export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
+export function createLiveHub(settings: NatsSettings, logger: Logger, limits: LiveLimits = DEFAULT_LIVE_LIMITS): LiveHub {
   const listeners = new Set<LiveListener>();
+  const streamsOf = new Map<string, number>();
   let connecting: Promise<NatsConnection> | null = null;
   let subscribed: Promise<Subscription[]> | null = null;
 
@@ -69,13 +88,13 @@ export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
       void nc.closed().then(() => {
         connecting = null;
         subscribed = null;
-        interruptAll();
+        interruptAll('nats_interrupted');
       });
       void (async () => {
         for await (const status of nc.status()) {
           if (status.type === 'disconnect') {
             logger.warn('live events interrupted: NATS disconnected', { server: status.server });
-            interruptAll();
+            interruptAll('nats_interrupted');
           }
         }
       })();
@@ -88,10 +107,10 @@ export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
   const deliver = (event: LiveEvent) => {
     for (const listener of listeners) listener.onEvent(event);
   };
-  const interruptAll = () => {
+  const interruptAll = (reason: LiveInterruption) => {
     for (const listener of [...listeners]) {
       listeners.delete(listener);
-      listener.onInterrupted();
+      listener.onInterrupted(reason);
     }
   };
 
@@ -129,9 +148,23 @@ export function createLiveHub(settings: NatsSettings, logger: Logger): LiveHub {
       }
       return () => void listeners.delete(listener);
     },
+    admitStream(principalId) {
+      const open = streamsOf.get(principalId) ?? 0;
+      if (open >= limits.maxStreamsPerPrincipal) return null;
+      streamsOf.set(principalId, open + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const left = (streamsOf.get(principalId) ?? 1) - 1;
+        if (left > 0) streamsOf.set(principalId, left);
+        else streamsOf.delete(principalId);
+      };
+    },
+    limits,
     connection,
     async close() {
-      listeners.clear();
+      interruptAll('shutdown'); // open streams end now, not at their next keepalive or deadline
       const pending = connecting;
       connecting = null;
       subscribed = null;

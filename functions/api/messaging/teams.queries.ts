@@ -52,25 +52,3 @@ export function listTeamMembers(tx: Tx, teamId: string): Promise<MemberRow[]> {
     where tm.team_id = ${teamId}
     order by tm.created_at, tm.user_id`;
 }
-
-/** The account behind an email, answered only to the team's owners and admins (app.team_invitee_id). */
-export async function findInviteeId(tx: Tx, teamId: string, email: string): Promise<string | null> {
-  const [row] = await tx<{ id: string | null }[]>`select app.team_invitee_id(${teamId}, ${email}) as id`;
-  return row?.id ?? null;
-}
-
-/** Adds a member; null if already a member. RLS allows owners to add anyone, admins members and admins. */
-export async function insertTeamMember(tx: Tx, member: { teamId: string; userId: string; role: TeamRole }): Promise<MemberRow | null> {
-  const [row] = await tx<{ user_id: string }[]>`
-    insert into public.team_members (team_id, user_id, role)
-    values (${member.teamId}, ${member.userId}, ${member.role})
-    on conflict (team_id, user_id) do nothing
-    returning user_id`;
-  if (!row) return null;
-  const [added] = await tx<MemberRow[]>`
-    select tm.user_id, p.display_name, tm.role, tm.created_at as joined_at
-    from public.team_members tm
-    join public.profiles p on p.id = tm.user_id
-    where tm.team_id = ${member.teamId} and tm.user_id = ${member.userId}`;
-  return added ?? null;
-}

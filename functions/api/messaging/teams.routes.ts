@@ -1,12 +1,11 @@
-// Teams: create one (the caller becomes its owner), list mine, list and add members by email.
+// Teams: create one (the caller becomes its owner), list mine, list the members. People join a team by accepting
+// an invitation (invitations.routes.ts), never by being added.
 import { z } from '@hono/zod-openapi';
-import { conflict, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
 import { inRequestTransaction } from '../core/context.ts';
 import { requireVisibleTeam } from '../core/team-visibility.ts';
-import { requireTeamCapability } from '../core/pep.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, Name, Timestamp, securedRoute, Uuid } from '../core/route.ts';
-import { findInviteeId, insertTeam, insertTeamMember, listMyTeams, listTeamMembers } from './teams.queries.ts';
+import { insertTeam, listMyTeams, listTeamMembers } from './teams.queries.ts';
 
 const TeamRole = z.enum(['owner', 'admin', 'member']);
 
@@ -22,12 +21,6 @@ const Team = z
 const Member = z.object({ user_id: Uuid, display_name: z.string(), role: TeamRole, joined_at: Timestamp }).openapi('TeamMember');
 
 const CreateTeamBody = z.strictObject({ name: Name(80) }).openapi('CreateTeam', { example: { name: 'Solar Co-op' } });
-const AddMemberBody = z
-  .strictObject({
-    email: z.email({ message: 'must be an email address' }).max(254, { message: 'must be at most 254 characters' }),
-    role: TeamRole.default('member'),
-  })
-  .openapi('AddTeamMember', { example: { email: 'bob@demo.local', role: 'member' } });
 const TeamPath = z.strictObject({ teamId: Uuid.openapi({ param: { name: 'teamId', in: 'path' } }) });
 
 const createTeam = securedRoute('team.create', {
@@ -54,15 +47,6 @@ const listMembers = securedRoute('member.read', {
   summary: 'Members of one of my teams',
   request: { params: TeamPath },
   responses: { 200: jsonResponse(z.object({ items: z.array(Member) }), 'The members'), ...errorResponses(400, 404) },
-});
-
-const addMember = securedRoute('member.invite', {
-  method: 'post',
-  path: '/{teamId}/members',
-  tags: ['teams'],
-  summary: 'Add an existing account by email (member.invite; adding an owner also needs member.role.manage)',
-  request: { params: TeamPath, body: jsonBody(AddMemberBody, 'Who to add, and with which role') },
-  responses: { 201: jsonResponse(Member, 'The new member'), ...errorResponses(403, 404, 409) },
 });
 
 export const teamRoutes = createRouter()
@@ -96,29 +80,4 @@ export const teamRoutes = createRouter()
       return listTeamMembers(tx, teamId);
     });
     return c.json({ items }, 200);
-  })
-  .openapi(addMember, async (c) => {
-    const { teamId } = c.req.valid('param');
-    const { email, role } = c.req.valid('json');
-    const requestId = c.var.requestId;
-    const member = await inRequestTransaction(c, async (tx) => {
-      await requireVisibleTeam(tx, teamId);
-      if (role === 'owner') await requireTeamCapability(tx, teamId, 'member.role.manage');
-      const userId = await findInviteeId(tx, teamId, email);
-      if (!userId) throw notFound('user_not_found', `No account uses ${email}; ask them to sign in once, then add them again.`);
-      const member = await insertTeamMember(tx, { teamId, userId, role });
-      if (!member) throw conflict('already_member', `${email} is already a member of this team.`);
-      const payload = { team_id: teamId, user_id: userId, role, added_by: c.var.principal.id };
-      await enqueueEvent(tx, { type: 'team.member_added', aggregateId: teamId, payload, correlationId: requestId });
-      await recordAudit(tx, {
-        action: 'team.member_added',
-        targetType: 'team_member',
-        targetId: userId,
-        teamId,
-        requestId,
-        details: { role },
-      });
-      return member;
-    });
-    return c.json(member, 201);
   });

@@ -1,4 +1,4 @@
-// One team's channels (pick one, create one) and members (see them, add one by email).
+// One team's channels (pick one, create one) and members (see them, invite someone by email).
 import { useEffect, useState, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { describeError } from '../../shared/api-errors.ts';
@@ -65,7 +65,7 @@ export function TeamSidebar(props: {
             ))}
           </ul>
         )}
-        {canAddMembers && <InviteForm api={api} teamId={team.id} canAddOwners={team.role === 'owner'} onAdded={members.reload} />}
+        {canAddMembers && <InviteForm api={api} teamId={team.id} canAddOwners={team.role === 'owner'} />}
       </section>
     </>
   );
@@ -113,17 +113,7 @@ function NewChannelForm({ api, teamId, onCreated }: { api: ApiClient; teamId: st
   );
 }
 
-function InviteForm({
-  api,
-  teamId,
-  canAddOwners,
-  onAdded,
-}: {
-  api: ApiClient;
-  teamId: string;
-  canAddOwners: boolean;
-  onAdded: () => void;
-}) {
+function InviteForm({ api, teamId, canAddOwners }: { api: ApiClient; teamId: string; canAddOwners: boolean }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<'member' | 'admin' | 'owner'>('member');
   const [busy, setBusy] = useState(false);
@@ -136,10 +126,12 @@ function InviteForm({
     setError(undefined);
     setDone(undefined);
     try {
-      const member = await expectOk(api.api.teams[':teamId'].members.$post({ param: { teamId }, json: { email: email.trim(), role } }));
-      setDone(`${member.display_name} joined as ${member.role}.`);
+      const invitation = await expectOk(
+        api.api.teams[':teamId'].invitations.$post({ param: { teamId }, json: { email: email.trim(), role, expires_in_days: 7 } }),
+      );
+      // the same answer whether or not someone has an account: they see it when they sign in with this address
+      setDone(`Invitation sent to ${invitation.email} as ${invitation.role}; they join when they accept.`);
       setEmail('');
-      onAdded();
     } catch (failure) {
       setError(describeError(failure).message);
     } finally {
@@ -149,7 +141,7 @@ function InviteForm({
 
   return (
     <form onSubmit={submit} aria-label="Invite a member">
-      <Field label="Invite by email" hint="They must have signed in once." error={error}>
+      <Field label="Invite by email" hint="They join when they accept; the invitation lasts 7 days." error={error}>
         {({ id, describedBy, invalid }) => (
           <input
             id={id}
@@ -172,7 +164,7 @@ function InviteForm({
         )}
       </Field>
       <button type="submit" disabled={busy || !email.trim()}>
-        {busy ? 'Adding…' : 'Add member'}
+        {busy ? 'Sending…' : 'Send invitation'}
       </button>
       <p role="status" className="hint">
         {done}

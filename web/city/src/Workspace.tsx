@@ -7,6 +7,7 @@ import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
 import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
 import { ChannelView } from './ChannelView.tsx';
+import { Invitations } from './Invitations.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
 import { useLiveVersions } from './live-versions.ts';
@@ -62,10 +63,11 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
       )}
       <div className="workspace">
         <aside className="sidebar" aria-label="Teams and channels">
+          <Invitations api={api} version={versionOf('teams')} onJoined={teams.reload} />
           {teams.status === 'loading' && !teams.data && <LoadingState label="Loading your teams…" />}
           {teams.status === 'error' && <ErrorState title="Could not load your teams." error={teams.error} onRetry={teams.reload} />}
           {teamList && teamList.length === 0 && (
-            <EmptyState>You are not in a team yet. Ask a team owner to add {session.email}.</EmptyState>
+            <EmptyState>You are not in a team yet. Ask a team owner to invite {session.email}.</EmptyState>
           )}
           {teamList && teamList.length > 0 && (
             <nav aria-label="Teams">

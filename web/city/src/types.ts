@@ -7,3 +7,4 @@ export type Team = InferResponseType<Api['teams']['$get'], 200>['items'][number]
 export type Channel = InferResponseType<Api['channels']['$get'], 200>['items'][number];
 export type Message = InferResponseType<Api['messages']['$get'], 200>['items'][number];
 export type Member = InferResponseType<Api['teams'][':teamId']['members']['$get'], 200>['items'][number];
+export type MyInvitation = InferResponseType<Api['invitations']['mine']['$get'], 200>['items'][number];
