@@ -154,7 +154,13 @@ const configSchema = z.object({
   SENTRY_DSN: optionalUrl,
   /** The deployed release (a commit, or `canary`), as the `release` label of the gateway's metrics: the canary
       check compares releases (scripts/canary.sh). Empty: no label. */
-  RELEASE: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional()),
+  RELEASE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .optional(),
+  ),
   METRICS_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   METRICS_PORT: port(9464),
   NATS_MONITORING_URL: z.preprocess(emptyToUndefined, z.url().default('http://127.0.0.1:8222')),
