@@ -101,6 +101,9 @@ export const isStatementTimeout = (error: unknown): boolean =>
  * transaction listens for the close the way sql.begin() does (the `onexecute` hook of its `begin` gives the
  * connection, whose `onclose` the pool calls), then rejects with CONNECTION_CLOSED, refuses the work's later
  * queries, and neither rolls back nor releases the dead connection (the pool has already taken it back).
+ * "Later" is when postgres.js would send a query, not when the work made it (see guardClosedConnection): no
+ * statement of the work can reach the session the pool opens next on the same connection, where it would run
+ * as the login role without claims (functions/_shared/README.md, tests/api/transaction-escape.test.ts).
  */
 export function withUserTransaction<T>(
   sql: Sql,
@@ -139,12 +142,15 @@ async function withRoleTransaction<T>(
   const closing = new Promise<never>((_, reject) => {
     onClosed = (error) => {
       closedBy = error;
+      guarded.onClosed(error);
       reject(error);
     };
   });
   closing.catch(() => undefined); // observed through closedBy and the race below
+  let watching = false;
   const watchClose = (internal: { onclose?: (error: Error) => void }) => {
     internal.onclose = onClosed;
+    watching = true;
     return true; // keep pipelining: the claims statement goes out right behind `begin`
   };
   const guarded = guardClosedConnection(connection, () => closedBy);
@@ -158,9 +164,11 @@ async function withRoleTransaction<T>(
       ]),
       closing,
     ]);
+    // postgres.js calls onexecute only when `begin` went out without backpressure; unwatched, a close would go unseen
+    if (!watching) throw new Error('the transaction could not watch its connection for a close; not running the work');
     // a reserved connection inside begin/commit is a transaction in all but savepoints, which no query uses
-    const result = await Promise.race([work(guarded), closing]);
-    await Promise.race([guarded`commit`, closing]);
+    const result = await Promise.race([work(guarded.tx), closing]);
+    await Promise.race([guarded.tx`commit`, closing]);
     return result;
   } catch (error) {
     // a failed statement already aborted the transaction; a broken connection has nothing left to roll back
@@ -171,21 +179,69 @@ async function withRoleTransaction<T>(
   }
 }
 
-/** `tx` for the work: every query (tagged template, unsafe, file) fails with `closedBy()` once that is set. */
-function guardClosedConnection(connection: postgres.ReservedSql, closedBy: () => Error | undefined): Tx {
+/** What postgres.js keeps on each query: the function that hands it to a connection, called when the query is
+    first awaited (not when it is made), and its settle functions. */
+interface QueryInternals {
+  handler: ((query: QueryInternals) => unknown) & { debug?: unknown };
+  reject: (error: Error) => void;
+  then: PromiseLike<unknown>['then'];
+}
+
+/**
+ * `tx` for the work. Every query it makes checks, at the moment postgres.js hands it to the connection (the
+ * query's first await, which can come long after it was made), that the transaction's session is still alive;
+ * after a close it is rejected with `closedBy()` instead of being written. The pool reconnects the same
+ * connection object for other callers, so a query let through after the close would run on a fresh session as
+ * the login role with no claims, past RLS (porsager/postgres#1155, #1215). The close is observed synchronously
+ * with postgres.js dropping the socket (its onclose), so a query that passes the check goes to the transaction's
+ * own session or fails with it. Queries already handed over but not settled when the connection dies are
+ * rejected too: postgres.js never settles those waiting in a reserved connection's queue (porsager/postgres#1186).
+ * `tx.file()` is refused: it reads the file between the check and the write.
+ */
+function guardClosedConnection(
+  connection: postgres.ReservedSql,
+  closedBy: () => Error | undefined,
+): { tx: Tx; onClosed(error: Error): void } {
+  const handedOver = new Set<QueryInternals>();
+  const guard = <Q>(made: Q): Q => {
+    const query = made as unknown as QueryInternals;
+    if (typeof query?.handler !== 'function') return made; // an identifier or a fragment builder, never sent alone
+    const handOver = query.handler;
+    const checked: QueryInternals['handler'] = (target) => {
+      const error = closedBy();
+      if (error) return target.reject(error);
+      handedOver.add(target);
+      const forget = () => handedOver.delete(target);
+      target.then(forget, forget);
+      return handOver(target);
+    };
+    checked.debug = handOver.debug;
+    query.handler = checked;
+    return made;
+  };
   const refuseIfClosed = <F extends (...args: never[]) => unknown>(run: F) =>
     ((...args: Parameters<F>) => {
       const error = closedBy();
-      return error ? Promise.reject(error) : run(...args);
+      return error ? Promise.reject(error) : guard(run(...args));
     }) as F;
-  return new Proxy(connection, {
+  const tx = new Proxy(connection, {
     apply: (target, thisArg, args) => {
       const error = closedBy();
-      return error ? Promise.reject(error) : Reflect.apply(target, thisArg, args);
+      return error ? Promise.reject(error) : guard(Reflect.apply(target, thisArg, args));
     },
     get: (target, property, receiver) => {
       const value = Reflect.get(target, property, receiver);
-      return property === 'unsafe' || property === 'file' ? refuseIfClosed(value as (...args: never[]) => unknown) : value;
+      if (property === 'file')
+        return () =>
+          Promise.reject(new Error('tx.file() is not available in a guarded transaction: read the file first, then use tx.unsafe()'));
+      return property === 'unsafe' ? refuseIfClosed(value as (...args: never[]) => unknown) : value;
     },
   }) as unknown as Tx;
+  return {
+    tx,
+    onClosed(error) {
+      for (const query of handedOver) query.reject(error);
+      handedOver.clear();
+    },
+  };
 }
