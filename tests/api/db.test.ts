@@ -2,7 +2,8 @@
 // first statement of the work, and never outlive the transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/_shared/config.ts';
-import { createDatabase, isStatementTimeout, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
+import { readFileSync } from 'node:fs';
+import { createDatabase, isArrayTypeFetchFailure, isStatementTimeout, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
 import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { testEnvironment } from './helpers.ts';
@@ -166,6 +167,20 @@ describe('withUserTransaction', () => {
     } finally {
       await own.end({ timeout: 1 });
     }
+  });
+
+  it("recognises the failure of postgres.js' own array-type fetch (which nobody awaits) and nothing else", () => {
+    // the statement as the installed driver sends it: if a driver update changes it, this fails first
+    const source = readFileSync(new URL('../../node_modules/postgres/src/connection.js', import.meta.url), 'utf8');
+    const statement = /async function fetchArrayTypes\(\)[\s\S]*?new Query\(\[`([\s\S]*?)`\]/.exec(source)?.[1];
+    expect(statement).toBeDefined();
+    const failure = (code: string, query: string | undefined) => Object.assign(new Error(`write ${code}`), { code, query });
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', statement))).toBe(true);
+    expect(isArrayTypeFetchFailure(failure('57P01', statement))).toBe(true);
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', 'select b.oid from messages b'))).toBe(false);
+    expect(isArrayTypeFetchFailure(failure('22012', statement))).toBe(false);
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', undefined))).toBe(false);
+    expect(isArrayTypeFetchFailure(undefined)).toBe(false);
   });
 
   it('returns timestamps as ISO 8601 strings with microseconds', async () => {
