@@ -46,8 +46,46 @@ export function baseConnectionOptions(settings: DatabaseSettings) {
   };
 }
 
+/** The statement postgres.js sends on every new session to learn the array types (connection.js, fetchArrayTypes). */
+const ARRAY_TYPE_FETCH = /^\s*select b\.oid, b\.typarray\b/;
+
+/**
+ * postgres.js 3.4.9 fetches the array types in a promise nobody awaits, so a session that ends during that
+ * fetch (terminated, failed over, reset) is an unhandled rejection, which ends the process under Node and
+ * Deno alike. Only that rejection is recognised here; any other keeps the runtime's default.
+ */
+export const isArrayTypeFetchFailure = (reason: unknown): boolean => {
+  const { query, code } = (reason ?? {}) as { query?: unknown; code?: unknown };
+  return typeof query === 'string' && ARRAY_TYPE_FETCH.test(query) && typeof code === 'string' && /^(CONNECTION_|57P0)/.test(code);
+};
+
+let arrayTypeFetchFailuresHandled = false;
+
+/** Handles the array-type fetch's failures once per process (every pool shares the one handler). */
+function handleArrayTypeFetchFailures(): void {
+  if (arrayTypeFetchFailuresHandled) return;
+  arrayTypeFetchFailuresHandled = true;
+  const runtime = globalThis as {
+    Deno?: unknown;
+    addEventListener?: (type: string, listener: (event: { reason: unknown; preventDefault(): void }) => void) => void;
+    process?: { on(event: string, listener: (reason: unknown) => void): void };
+  };
+  if (runtime.Deno !== undefined && runtime.addEventListener) {
+    runtime.addEventListener('unhandledrejection', (event) => {
+      if (isArrayTypeFetchFailure(event.reason)) event.preventDefault();
+    });
+  } else {
+    // with a listener Node no longer throws unhandled rejections itself: everything but the type fetch is
+    // thrown again, which ends the process as before
+    runtime.process?.on('unhandledRejection', (reason) => {
+      if (!isArrayTypeFetchFailure(reason)) throw reason;
+    });
+  }
+}
+
 /** A connection pool: `prepare: false` so it works behind Supavisor in transaction mode; timestamps as ISO strings. */
 export function createDatabase(settings: DatabaseSettings, options: { applicationName?: string } = {}): Sql {
+  handleArrayTypeFetchFailures();
   return postgres({
     ...baseConnectionOptions(settings),
     max: settings.DB_POOL_MAX,
@@ -101,6 +139,9 @@ export const isStatementTimeout = (error: unknown): boolean =>
  * transaction listens for the close the way sql.begin() does (the `onexecute` hook of its `begin` gives the
  * connection, whose `onclose` the pool calls), then rejects with CONNECTION_CLOSED, refuses the work's later
  * queries, and neither rolls back nor releases the dead connection (the pool has already taken it back).
+ * "Later" is when postgres.js would send a query, not when the work made it (see guardClosedConnection): no
+ * statement of the work can reach the session the pool opens next on the same connection, where it would run
+ * as the login role without claims (functions/_shared/README.md, tests/api/transaction-escape.test.ts).
  */
 export function withUserTransaction<T>(
   sql: Sql,
@@ -126,6 +167,38 @@ export function withServiceRole<T>(
   return withRoleTransaction(sql, 'service_role', SERVICE_ROLE_CLAIMS, work, limits);
 }
 
+/** How long postgres.js may take to open a session (its connect_timeout, baseConnectionOptions). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Past the statement timeout, how long a statement may stay unanswered before its connection counts as wedged. */
+const WEDGED_MARGIN_MS = 5_000;
+
+/**
+ * A reserved connection, or CONNECT_TIMEOUT (a 503) once `withinMs` have passed: postgres.js 3.4.9 can drop a
+ * waiting reservation for good when the session opened for it is terminated while it fetches the array types.
+ * A reservation granted after the deadline goes straight back to the pool.
+ */
+async function reserveWithin(sql: Sql, withinMs: number): Promise<postgres.ReservedSql> {
+  const reserving = sql.reserve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no database connection within ${withinMs} ms`), { code: 'CONNECT_TIMEOUT' })),
+      withinMs,
+    );
+  });
+  try {
+    return await Promise.race([reserving, late]);
+  } catch (error) {
+    reserving.then(
+      (connection) => connection.release(),
+      () => undefined,
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function withRoleTransaction<T>(
   sql: Sql,
   role: 'authenticated' | 'service_role',
@@ -133,59 +206,135 @@ async function withRoleTransaction<T>(
   work: (tx: Tx) => Promise<T>,
   limits: TransactionLimits,
 ): Promise<T> {
-  const connection = await sql.reserve();
+  const connection = await reserveWithin(sql, limits.statementTimeoutMs + CONNECT_TIMEOUT_MS);
   let closedBy: Error | undefined;
+  // postgres.js 3.4.9 can lose track of a statement after a session was terminated (a reply that never comes,
+  // e.g. a statement left in a reserved connection's own queue, porsager/postgres#1186): one unanswered well past
+  // the server's own statement timeout means the connection is wedged on our side. The transaction then fails
+  // as if the connection had closed (a 503, not a hang) and the connection is destroyed; the pool may still have
+  // lost that slot (functions/_shared/README.md)
+  let driverConnection: { terminate?: () => void } | undefined;
+  const wedgedAfterMs = limits.statementTimeoutMs + WEDGED_MARGIN_MS;
+  const wedged = () => {
+    if (closedBy) return;
+    onClosed(Object.assign(new Error(`no answer from the database within ${wedgedAfterMs} ms`), { code: 'CONNECTION_DESTROYED' }));
+    driverConnection?.terminate?.();
+  };
+  const watch = (settled: PromiseLike<unknown>) => {
+    const timer = setTimeout(wedged, wedgedAfterMs);
+    const disarm = () => clearTimeout(timer);
+    settled.then(disarm, disarm);
+  };
   let onClosed: (error: Error) => void = () => undefined;
   const closing = new Promise<never>((_, reject) => {
     onClosed = (error) => {
       closedBy = error;
+      guarded.onClosed(error);
       reject(error);
     };
   });
   closing.catch(() => undefined); // observed through closedBy and the race below
-  const watchClose = (internal: { onclose?: (error: Error) => void }) => {
+  let watching = false;
+  const watchClose = (internal: { onclose?: (error: Error) => void; terminate?: () => void }) => {
     internal.onclose = onClosed;
+    driverConnection = internal;
+    watching = true;
     return true; // keep pipelining: the claims statement goes out right behind `begin`
   };
-  const guarded = guardClosedConnection(connection, () => closedBy);
+  const guarded = guardClosedConnection(connection, () => closedBy, watch);
   try {
-    await Promise.race([
-      Promise.all([
-        connection.unsafe('begin', [], { simple: false, onexecute: watchClose } as postgres.UnsafeQueryOptions).execute(),
-        connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', ${role}, true),
+    const opening = Promise.all([
+      connection.unsafe('begin', [], { simple: false, onexecute: watchClose } as postgres.UnsafeQueryOptions).execute(),
+      connection`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', ${role}, true),
           set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
           set_config('idle_in_transaction_session_timeout', ${`${limits.idleInTransactionTimeoutMs}ms`}, true)`,
-      ]),
-      closing,
     ]);
+    watch(opening);
+    await Promise.race([opening, closing]);
+    // postgres.js calls onexecute only when `begin` went out without backpressure; unwatched, a close would go unseen
+    if (!watching) throw new Error('the transaction could not watch its connection for a close; not running the work');
     // a reserved connection inside begin/commit is a transaction in all but savepoints, which no query uses
-    const result = await Promise.race([work(guarded), closing]);
-    await Promise.race([guarded`commit`, closing]);
+    const result = await Promise.race([work(guarded.tx), closing]);
+    await Promise.race([guarded.tx`commit`, closing]);
     return result;
   } catch (error) {
     // a failed statement already aborted the transaction; a broken connection has nothing left to roll back
-    if (!closedBy) await connection`rollback`.catch(() => undefined);
+    if (!closedBy) {
+      const rollingBack = connection`rollback`;
+      watch(rollingBack);
+      await rollingBack.catch(() => undefined);
+    }
     throw closedBy ?? error;
   } finally {
     if (!closedBy) connection.release();
   }
 }
 
-/** `tx` for the work: every query (tagged template, unsafe, file) fails with `closedBy()` once that is set. */
-function guardClosedConnection(connection: postgres.ReservedSql, closedBy: () => Error | undefined): Tx {
+/** What postgres.js keeps on each query: the function that hands it to a connection, called when the query is
+    first awaited (not when it is made), and its settle functions. */
+interface QueryInternals {
+  handler: ((query: QueryInternals) => unknown) & { debug?: unknown };
+  reject: (error: Error) => void;
+  then: PromiseLike<unknown>['then'];
+}
+
+/**
+ * `tx` for the work. Every query it makes checks, at the moment postgres.js hands it to the connection (the
+ * query's first await, which can come long after it was made), that the transaction's session is still alive;
+ * after a close it is rejected with `closedBy()` instead of being written. The pool reconnects the same
+ * connection object for other callers, so a query let through after the close would run on a fresh session as
+ * the login role with no claims, past RLS (porsager/postgres#1155, #1215). The close is observed synchronously
+ * with postgres.js dropping the socket (its onclose), so a query that passes the check goes to the transaction's
+ * own session or fails with it. Queries already handed over but not settled when the connection dies are
+ * rejected too: postgres.js never settles those waiting in a reserved connection's queue (porsager/postgres#1186).
+ * `tx.file()` is refused: it reads the file between the check and the write.
+ */
+function guardClosedConnection(
+  connection: postgres.ReservedSql,
+  closedBy: () => Error | undefined,
+  watch: (settled: PromiseLike<unknown>) => void,
+): { tx: Tx; onClosed(error: Error): void } {
+  const handedOver = new Set<QueryInternals>();
+  const guard = <Q>(made: Q): Q => {
+    const query = made as unknown as QueryInternals;
+    if (typeof query?.handler !== 'function') return made; // an identifier or a fragment builder, never sent alone
+    const handOver = query.handler;
+    const checked: QueryInternals['handler'] = (target) => {
+      const error = closedBy();
+      if (error) return target.reject(error);
+      handedOver.add(target);
+      const forget = () => handedOver.delete(target);
+      target.then(forget, forget);
+      watch(target);
+      return handOver(target);
+    };
+    checked.debug = handOver.debug;
+    query.handler = checked;
+    return made;
+  };
   const refuseIfClosed = <F extends (...args: never[]) => unknown>(run: F) =>
     ((...args: Parameters<F>) => {
       const error = closedBy();
-      return error ? Promise.reject(error) : run(...args);
+      return error ? Promise.reject(error) : guard(run(...args));
     }) as F;
-  return new Proxy(connection, {
+  const tx = new Proxy(connection, {
     apply: (target, thisArg, args) => {
       const error = closedBy();
-      return error ? Promise.reject(error) : Reflect.apply(target, thisArg, args);
+      return error ? Promise.reject(error) : guard(Reflect.apply(target, thisArg, args));
     },
     get: (target, property, receiver) => {
       const value = Reflect.get(target, property, receiver);
-      return property === 'unsafe' || property === 'file' ? refuseIfClosed(value as (...args: never[]) => unknown) : value;
+      if (property === 'file')
+        return () =>
+          Promise.reject(new Error('tx.file() is not available in a guarded transaction: read the file first, then use tx.unsafe()'));
+      return property === 'unsafe' ? refuseIfClosed(value as (...args: never[]) => unknown) : value;
     },
   }) as unknown as Tx;
+  return {
+    tx,
+    onClosed(error) {
+      for (const query of handedOver) query.reject(error);
+      handedOver.clear();
+    },
+  };
 }

@@ -2,7 +2,8 @@
 // first statement of the work, and never outlive the transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/_shared/config.ts';
-import { createDatabase, isStatementTimeout, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
+import { readFileSync } from 'node:fs';
+import { createDatabase, isArrayTypeFetchFailure, isStatementTimeout, withUserTransaction, type Sql } from '../../functions/_shared/db.ts';
 import { waitUntil } from '../../scripts/local-stack/processes.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { testEnvironment } from './helpers.ts';
@@ -119,6 +120,67 @@ describe('withUserTransaction', () => {
     } finally {
       await own.end({ timeout: 1 });
     }
+  });
+
+  it('never runs a query made before its connection died on the replacement connection, even when awaited after the pool reconnected', async () => {
+    // postgres.js sends a query when it is first awaited, not when it is made: a query made inside the
+    // transaction and awaited after the close would otherwise go to the pool's reconnected session, as the
+    // login role with no claims (porsager/postgres#1155, #1215). A pool of one makes the reconnect certain.
+    const own = createDatabase(loadConfig(testEnvironment(database, { DB_POOL_MAX: '1' })));
+    try {
+      let made: PromiseLike<unknown> | undefined;
+      let afterReconnect: unknown;
+      const outcome = await withUserTransaction(own, claims, async (tx) => {
+        const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        made = tx`select current_user as role, nullif(current_setting('request.jwt.claims', true), '') as claims`;
+        await database.sql`select pg_terminate_backend(${row!.pid})`; // this test's own session only
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        afterReconnect = await own`select current_user as role`; // the pool opens a fresh session on the same connection
+        return made;
+      }).catch((e: unknown) => e);
+      expect(outcome).toMatchObject({ code: 'CONNECTION_CLOSED' });
+      await waitUntil('the stalled work to reach the reconnected pool', () => afterReconnect !== undefined, { timeoutMs: 10_000 });
+      expect(afterReconnect).toEqual([{ role: 'postgres' }]);
+      await expect(Promise.resolve(made)).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    } finally {
+      await own.end({ timeout: 1 });
+    }
+  });
+
+  it('settles a query queued behind a full connection when that connection dies, instead of leaving it pending forever', async () => {
+    // more queries than postgres.js pipelines on one connection (max_pipeline 100) wait in the reserved
+    // connection's own queue, which postgres.js 3.4.9 never drains on a close (porsager/postgres#1186)
+    const own = createDatabase(loadConfig(testEnvironment(database, { DB_POOL_MAX: '1' })));
+    try {
+      let settled: PromiseSettledResult<unknown>[] | undefined;
+      const outcome = await withUserTransaction(own, claims, async (tx) => {
+        const [row] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        const burst = Array.from({ length: 150 }, () => tx`select pg_sleep(0.002)`);
+        const all = Promise.allSettled(burst);
+        await database.sql`select pg_terminate_backend(${row!.pid})`;
+        settled = await all;
+        return settled;
+      }).catch((e: unknown) => e);
+      expect(outcome).toMatchObject({ code: 'CONNECTION_CLOSED' });
+      await waitUntil('every query of the burst to settle', () => settled !== undefined, { timeoutMs: 10_000 });
+      expect(settled!.some((result) => result.status === 'rejected')).toBe(true);
+    } finally {
+      await own.end({ timeout: 1 });
+    }
+  });
+
+  it("recognises the failure of postgres.js' own array-type fetch (which nobody awaits) and nothing else", () => {
+    // the statement as the installed driver sends it: if a driver update changes it, this fails first
+    const source = readFileSync(new URL('../../node_modules/postgres/src/connection.js', import.meta.url), 'utf8');
+    const statement = /async function fetchArrayTypes\(\)[\s\S]*?new Query\(\[`([\s\S]*?)`\]/.exec(source)?.[1];
+    expect(statement).toBeDefined();
+    const failure = (code: string, query: string | undefined) => Object.assign(new Error(`write ${code}`), { code, query });
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', statement))).toBe(true);
+    expect(isArrayTypeFetchFailure(failure('57P01', statement))).toBe(true);
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', 'select b.oid from messages b'))).toBe(false);
+    expect(isArrayTypeFetchFailure(failure('22012', statement))).toBe(false);
+    expect(isArrayTypeFetchFailure(failure('CONNECTION_CLOSED', undefined))).toBe(false);
+    expect(isArrayTypeFetchFailure(undefined)).toBe(false);
   });
 
   it('returns timestamps as ISO 8601 strings with microseconds', async () => {
