@@ -107,7 +107,16 @@ insert into authenticated_may (object, privilege) values
   ('function app.create_service_principal(uuid, text, text)', 'EXECUTE'), -- key.manage holders create agents and integrations
   ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
   ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
-  ('function app.revoke_access_key(uuid)', 'EXECUTE');              -- and revoke them
+  ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
+  -- agents and their runs (20261205000100)
+  ('table public.agents', 'SELECT'),                                -- holders of agent.read see their team's agents
+  ('table public.agents', 'UPDATE (config, enabled, run_timeout_seconds, updated_at)'), -- holders of agent.manage reconfigure them
+  ('table public.agent_runs', 'SELECT'),                            -- holders of agent.read see their team's runs
+  ('table public.agent_run_steps', 'SELECT'),                       -- and their steps
+  ('function app.register_agent(uuid, text, text, jsonb, text, integer, text)', 'EXECUTE'), -- agent.manage holders register agents
+  ('function app.start_agent_run(uuid, uuid, jsonb, text, uuid)', 'EXECUTE'), -- agent.run holders start runs
+  ('function app.cancel_agent_run(uuid)', 'EXECUTE'),               -- a run's starter or agent.manage holders cancel it
+  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'); -- and approve or reject its pending action
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks
