@@ -405,7 +405,8 @@ begin
     where id = run.id;
     return 'expired';
   end if;
-  if run.lease_owner is not null and run.lease_owner <> worker and run.lease_expires_at > now() then
+  -- a live lease, even this worker's own (its process is executing the run already): never twice at once
+  if run.lease_owner is not null and run.lease_expires_at > now() then
     return 'leased';
   end if;
   if run.attempts >= max_attempts then
