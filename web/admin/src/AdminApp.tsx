@@ -6,12 +6,14 @@ import { createSessionStore, type Session, type SessionStore } from '../../share
 import { SignIn } from '../../shared/SignIn.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { AccessKeys } from './AccessKeys.tsx';
+import { AgentRuns } from './AgentRuns.tsx';
 import { Overview } from './Overview.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
 const SECTIONS = [
   { id: 'overview', label: 'Overview' },
   { id: 'keys', label: 'Access keys' },
+  { id: 'runs', label: 'Agent runs' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -74,6 +76,8 @@ export function AdminApp() {
       <main id="main" tabIndex={-1} className="console">
         {section === 'keys' ? (
           <AccessKeys api={api} />
+        ) : section === 'runs' ? (
+          <AgentRuns api={api} />
         ) : session.isPlatformAdmin ? (
           <Overview api={api} />
         ) : (
