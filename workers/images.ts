@@ -38,6 +38,14 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     onSigterm: 'the consumer settles the message in hand, drains NATS, then exits',
   },
   {
+    name: 'agents',
+    variables: 'agents',
+    entry: 'workers/agents/main.ts',
+    description: 'the agent orchestrator: executes agent runs through the gateway (workers/agents/README.md)',
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the orchestrator stops taking runs, finishes the runs in hand (or leaves them to another worker), then exits',
+  },
+  {
     name: 'nats-exporter',
     variables: 'natsExporter',
     entry: 'workers/nats-exporter/main.ts',

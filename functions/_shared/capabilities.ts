@@ -42,6 +42,8 @@ export const CAPABILITIES = {
   'message.write': team(),
   // domains
   'agent.run': team(),
+  'agent.read': team(),
+  'agent.manage': team(true),
   'payout.propose': team(),
   'payout.approve': team(true),
   'embassy.ingest': team(),

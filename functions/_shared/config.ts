@@ -88,6 +88,13 @@ const configSchema = z.object({
   CONSUMER_MAX_DELIVER: positiveInt(5),
   CONSUMER_ACK_WAIT_SECONDS: positiveInt(30),
 
+  // Agent orchestrator (workers/agents)
+  AGENT_GATEWAY_URL: z.preprocess(emptyToUndefined, z.url().default('http://127.0.0.1:54321')),
+  NATS_CONSUMER_AGENTS: z.preprocess(emptyToUndefined, z.string().default('agents')),
+  AGENT_LEASE_SECONDS: positiveInt(30),
+  AGENT_TEAM_CONCURRENCY: positiveInt(4),
+  AGENT_MAX_ATTEMPTS: positiveInt(3),
+
   // Redis: a plain Redis locally and in CI, Upstash REST in the cloud
   REDIS_URL: optionalString,
   UPSTASH_REDIS_REST_URL: optionalUrl,

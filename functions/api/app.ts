@@ -13,6 +13,8 @@ import { requestLog } from './core/request-log.ts';
 import { validationHook } from './core/route.ts';
 import { rateLimit } from './core/rate-limit.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
+import { agentRoutes } from './agents/agents.routes.ts';
+import { runRoutes } from './agents/runs.routes.ts';
 import { channelRoutes } from './messaging/channels.routes.ts';
 import { devLoginRoutes } from './auth/dev-login.routes.ts';
 import { healthRoutes, openApiDocumentRoute } from './ops/health.routes.ts';
@@ -102,6 +104,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
     .route('/live', liveRoutes)
+    .route('/agents', agentRoutes)
+    .route('/agent-runs', runRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

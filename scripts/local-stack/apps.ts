@@ -99,6 +99,16 @@ export const APPS: AppDefinition[] = [
     env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 1) }),
   },
   {
+    name: 'agents',
+    entry: 'workers/agents/main.ts',
+    description: 'the agent orchestrator (runs agents through the gateway)',
+    command: nodeScript('workers/agents/main.ts'),
+    env: (ctx) => ({
+      METRICS_PORT: String(ctx.config.METRICS_PORT + 5),
+      AGENT_GATEWAY_URL: `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`,
+    }),
+  },
+  {
     name: 'nats-exporter',
     entry: 'workers/nats-exporter/main.ts',
     description: 'JetStream metrics from the NATS monitoring port',

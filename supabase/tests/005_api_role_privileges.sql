@@ -116,7 +116,16 @@ insert into authenticated_may (object, privilege) values
   ('function app.my_invitations()', 'EXECUTE'),                     -- the invitee lists theirs, with the team's name
   ('function app.respond_to_invitation(uuid, boolean, text)', 'EXECUTE'), -- the invitee accepts or declines
   ('function app.revoke_invitation(uuid, uuid, text)', 'EXECUTE'),  -- holders of member.invite revoke
-  ('function app.leave_team(uuid, text)', 'EXECUTE');               -- a member leaves (not the last owner)
+  ('function app.leave_team(uuid, text)', 'EXECUTE'),               -- a member leaves (not the last owner)
+  -- agents and their runs (20261205000100)
+  ('table public.agents', 'SELECT'),                                -- holders of agent.read see their team's agents
+  ('table public.agents', 'UPDATE (config, enabled, run_timeout_seconds, updated_at)'), -- holders of agent.manage reconfigure them
+  ('table public.agent_runs', 'SELECT'),                            -- holders of agent.read see their team's runs
+  ('table public.agent_run_steps', 'SELECT'),                       -- and their steps
+  ('function app.register_agent(uuid, text, text, jsonb, text, integer, text)', 'EXECUTE'), -- agent.manage holders register agents
+  ('function app.start_agent_run(uuid, uuid, jsonb, text, uuid)', 'EXECUTE'), -- agent.run holders start runs
+  ('function app.cancel_agent_run(uuid)', 'EXECUTE'),               -- a run's starter or agent.manage holders cancel it
+  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'); -- and approve or reject its pending action
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

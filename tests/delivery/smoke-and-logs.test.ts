@@ -1,5 +1,6 @@
-// The gateway really running under Deno (functions/api/serve-local.ts) on a fresh test database:
-// scripts/smoke.sh passes against it (the checklist says "not available yet" for what is not built), and its
+// The gateway really running under Deno (functions/api/serve-local.ts) on a fresh test database, with the outbox
+// relay and an agent worker beside it: scripts/smoke.sh passes against it (agent run included; the checklist says
+// "not available yet" for what is not built), and its
 // real log output — stdout and stderr of the process — holds no secret, only [REDACTED] where one was sent.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,18 @@ import { createTestDatabase, databaseVariables, type TestDatabase } from '../har
 import { startDenoGateway, type DenoGateway } from '../harness/deno-gateway.ts';
 import { testServices } from '../harness/services.ts';
 import { removeTempDirs, runScript, writeEnvFile } from './fixtures.ts';
+import { createLogger } from '../../functions/_shared/log.ts';
+import { AgentOrchestrator } from '../../workers/agents/orchestrator.ts';
+import { connectWorkerDatabase, type Sql } from '../../workers/lib/postgres.ts';
+import {
+  connectJetStream,
+  databaseSettings,
+  deleteStreams,
+  freshStreams,
+  provision,
+  startRelay,
+  type InProcessRelay,
+} from '../relay/support/relay-env.ts';
 
 const SECRETS = {
   JWT_SECRET: `smoke-jwt-${Date.now().toString(36)}-Qw8Er4Ty2Ui6Op0AsDf3Gh7Jk`,
@@ -19,6 +32,11 @@ const SECRETS = {
 let db: TestDatabase;
 let gateway: DenoGateway;
 let api: string;
+const streams = freshStreams();
+let nats: Awaited<ReturnType<typeof connectJetStream>>;
+let relay: InProcessRelay;
+let workerSql: Sql;
+let orchestrator: AgentOrchestrator;
 
 beforeAll(async () => {
   db = await createTestDatabase('smoke');
@@ -36,16 +54,44 @@ beforeAll(async () => {
     timeoutMs: 90_000,
   });
   api = `${gateway.url}/api`;
+  // the agent run item needs the relay (run events to JetStream) and an agent worker
+  nats = await connectJetStream(testServices.natsUrl);
+  await provision(nats.jsm, streams);
+  relay = await startRelay(databaseSettings(db.url), testServices.natsUrl, streams);
+  workerSql = connectWorkerDatabase(databaseSettings(db.url), { applicationName: 'smoke-agents', max: 2 });
+  orchestrator = new AgentOrchestrator({
+    nc: nats.nc,
+    jsm: nats.jsm,
+    sql: workerSql,
+    stream: streams.NATS_STREAM_EVENTS,
+    subjectPrefix: streams.NATS_SUBJECT_PREFIX,
+    consumerName: 'agents',
+    workerId: 'smoke-worker',
+    gatewayUrl: gateway.url,
+    environment: 'test',
+    leaseSeconds: 10,
+    teamLimit: 4,
+    maxAttempts: 3,
+    logger: createLogger({ level: 'error' }),
+  });
+  await orchestrator.start();
 }, 120_000);
 
 afterAll(async () => {
+  await orchestrator?.stop();
+  await relay?.stop();
+  await workerSql?.end({ timeout: 5 });
+  if (nats) {
+    await deleteStreams(nats.jsm, streams);
+    await nats.nc.close();
+  }
   await gateway?.stop();
   await db?.drop();
   removeTempDirs();
 });
 
 describe('the smoke check against the local gateway under Deno', () => {
-  it('passes health, readiness, login, channel, message, listing and archive; the rest of the checklist is not available yet', async () => {
+  it('passes health, readiness, login, channel, message, listing, archive and the agent run; the rest of the checklist is not available yet', async () => {
     const result = await runScript('scripts/smoke.sh', ['--env', 'test', '--base-url', api, '--checklist'], { timeoutMs: 60_000 });
     expect(result.code, result.output).toBe(0);
     for (const step of [
@@ -61,20 +107,24 @@ describe('the smoke check against the local gateway under Deno', () => {
     ]) {
       expect(result.stdout, result.output).toMatch(new RegExp(`^  PASS\\s+${step}\\s`, 'm'));
     }
-    for (const item of ['agent run', 'test payout', 'Embassy test call']) {
+    expect(result.stdout).toMatch(
+      /^ {2}PASS\s+checklist: agent run\s+run \S+ completed in \d+ ms; the agent replied "Summary of the last/m,
+    );
+    for (const item of ['test payout', 'Embassy test call']) {
       expect(result.stdout).toMatch(new RegExp(`^  NOT AVAILABLE YET\\s+checklist: ${item}\\s+.+ is not built yet`, 'm'));
       expect(result.stdout).not.toMatch(new RegExp(`PASS\\s+checklist: ${item}`));
     }
-    expect(result.stdout).toMatch(/^smoke: 9 passed, 3 not available yet$/m);
+    expect(result.stdout).toMatch(/^smoke: 10 passed, 2 not available yet$/m);
 
     // what the smoke check did is really in the database, outbox events included
     const [channel] = await db.sql<{ id: string; archived: boolean }[]>`
-      select id, archived_at is not null as archived from public.channels where name like 'smoke-%'`;
+      select id, archived_at is not null as archived from public.channels where name like 'smoke-%' and name not like 'smoke-agent-%'`;
     expect(channel?.archived).toBe(true);
     const messages = await db.sql<{ id: string }[]>`select id from public.messages where channel_id = ${channel!.id}`;
     expect(messages).toHaveLength(1);
     const events = await db.sql<{ event_type: string }[]>`
-      select event_type from public.outbox_events where event_type in ('channel.created', 'message.created')`;
+      select event_type from public.outbox_events where event_type in ('channel.created', 'message.created')
+        and payload ->> 'channel_id' = ${channel!.id}`;
     expect(events.map((e) => e.event_type).sort()).toEqual(['channel.created', 'message.created']);
   });
 

@@ -1,6 +1,7 @@
 // Reads monitoring/ the way the checks need it: every Grafana panel query, every rule expression, and the
 // names of the metrics the platform defines (functions/_shared/metrics.ts).
 import { readdirSync, readFileSync } from 'node:fs';
+import { createAgentMetrics } from '../../workers/agents/agent-metrics.ts';
 import path from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -127,6 +128,7 @@ export function platformRegistry(): Registry {
   createRelayMetrics(async () => ({ backlogEvents: 0, oldestUnprocessedAgeSeconds: 0, deadLetterEvents: 0 }), registry);
   createConsumerMetrics(registry);
   createNatsExporterMetrics(registry);
+  createAgentMetrics(registry);
   return registry;
 }
 

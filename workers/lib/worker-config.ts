@@ -35,6 +35,16 @@ export const WORKER_VARIABLES = {
     'NATS_CONSUMER_EMBASSY',
     'NATS_CONSUMER_GIFT_FABRIC',
   ],
+  agents: [
+    ...COMMON,
+    ...DATABASE,
+    ...NATS,
+    'AGENT_GATEWAY_URL',
+    'NATS_CONSUMER_AGENTS',
+    'AGENT_LEASE_SECONDS',
+    'AGENT_TEAM_CONCURRENCY',
+    'AGENT_MAX_ATTEMPTS',
+  ],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
   /** scripts/flags.ts: reads the flags, nothing else */

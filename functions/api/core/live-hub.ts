@@ -20,6 +20,14 @@ export const LIVE_EVENT_TYPES = [
   'message.created',
   'message.edited',
   'message.deleted',
+  // agent run progress (ids, status and an error code only)
+  'agent_run.queued',
+  'agent_run.in_progress',
+  'agent_run.requires_action',
+  'agent_run.completed',
+  'agent_run.failed',
+  'agent_run.cancelled',
+  'agent_run.expired',
 ] as const satisfies readonly EventType[];
 
 export interface LiveEvent {

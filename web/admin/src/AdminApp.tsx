@@ -8,6 +8,7 @@ import { SignIn } from '../../shared/SignIn.tsx';
 import { ErrorState, LoadingState, SignedInAs } from '../../shared/ui.tsx';
 import { AccessKeys } from './AccessKeys.tsx';
 import { Flags } from './Flags.tsx';
+import { AgentRuns } from './AgentRuns.tsx';
 import { Overview } from './Overview.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
@@ -15,6 +16,7 @@ const SECTIONS = [
   { id: 'overview', label: 'Overview' },
   { id: 'keys', label: 'Access keys' },
   { id: 'flags', label: 'Feature flags' },
+  { id: 'runs', label: 'Agent runs' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -72,6 +74,8 @@ export function AdminApp() {
       <main id="main" tabIndex={-1} className="console">
         {section === 'keys' ? (
           <AccessKeys api={api} />
+        ) : section === 'runs' ? (
+          <AgentRuns api={api} />
         ) : session.isPlatformAdmin ? (
           section === 'flags' ? (
             <Flags api={api} />

@@ -2,6 +2,7 @@
 // deployment has its routes (routePrefix in its OpenAPI document); until then it reports "not available yet".
 // A domain adds its item as a file here and one line in CHECKLIST.
 import type { SmokeClient } from '../client.ts';
+import { agentRunItem } from './agent-run.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -36,7 +37,7 @@ const notBuiltYet = (name: string, routePrefix: string, feature: string): Checkl
 });
 
 export const CHECKLIST: ChecklistItem[] = [
-  notBuiltYet('agent run', '/api/agents', 'agents'),
+  agentRunItem,
   notBuiltYet('test payout', '/api/wallet', 'the wallet'),
   notBuiltYet('Embassy test call', '/api/embassy', 'the Embassy'),
 ];
