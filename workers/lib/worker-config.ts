@@ -35,6 +35,7 @@ export const WORKER_VARIABLES = {
     'NATS_CONSUMER_EMBASSY',
     'NATS_CONSUMER_GIFT_FABRIC',
   ],
+  wallet: [...COMMON, ...DATABASE, 'CHAIN_RPC_URL', 'WALLET_PRIVATE_KEY', 'WALLET_CONFIRMATIONS', 'WALLET_POLL_INTERVAL_MS'],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
