@@ -50,10 +50,6 @@ export const CAPABILITIES = {
   'governance.vote': team(),
   'flag.manage': { scope: 'platform', privileged: true },
   'storage.write': team(),
-  // wallet (migration 20261205000200)
-  'wallet.read': team(),
-  'stake.manage': team(),
-  'wallet.manage': team(true),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -138,9 +138,6 @@ const configSchema = z.object({
       .optional(),
   ),
   WALLET_PRIVATE_KEY: optionalString,
-  // blocks on top of a payout's block before it counts as confirmed; how often the wallet worker looks for work
-  WALLET_CONFIRMATIONS: positiveInt(2),
-  WALLET_POLL_INTERVAL_MS: positiveInt(500),
 
   // Supabase project
   SUPABASE_PROJECT_REF: z.preprocess(

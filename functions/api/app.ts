@@ -26,8 +26,6 @@ import { invitationRoutes } from './messaging/invitations.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
-import { creditRoutes } from './wallet/credits.routes.ts';
-import { payoutRoutes } from './wallet/payouts.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -73,16 +71,8 @@ export function createApp(deps: GatewayDeps) {
     cors({
       origin: config.WEB_ORIGINS,
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID', 'Idempotency-Key'],
-      exposeHeaders: [
-        'X-Request-ID',
-        'Idempotent-Replayed',
-        'Retry-After',
-        'RateLimit-Limit',
-        'RateLimit-Remaining',
-        'RateLimit-Reset',
-        'RateLimit-Policy',
-      ],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
+      exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
       maxAge: 600,
     }),
   );
@@ -116,8 +106,6 @@ export function createApp(deps: GatewayDeps) {
     .route('/live', liveRoutes)
     .route('/agents', agentRoutes)
     .route('/agent-runs', runRoutes)
-    .route('/', payoutRoutes)
-    .route('/', creditRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

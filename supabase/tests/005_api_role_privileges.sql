@@ -125,23 +125,7 @@ insert into authenticated_may (object, privilege) values
   ('function app.register_agent(uuid, text, text, jsonb, text, integer, text)', 'EXECUTE'), -- agent.manage holders register agents
   ('function app.start_agent_run(uuid, uuid, jsonb, text, uuid)', 'EXECUTE'), -- agent.run holders start runs
   ('function app.cancel_agent_run(uuid)', 'EXECUTE'),               -- a run's starter or agent.manage holders cancel it
-  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'), -- and approve or reject its pending action
-  -- wallet: payouts, ledger, staking (20261205000200); writes only through the functions, which check capabilities
-  ('table public.wallets', 'SELECT'),                               -- wallet.read holders see their team's wallets
-  ('table public.wallet_settings', 'SELECT'),                       -- and its approval threshold
-  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at)'), -- payouts, never the signed tx
-  ('table public.payout_approvals', 'SELECT'),                      -- who approved
-  ('table public.ledger_transactions', 'SELECT'),                   -- the credit ledger
-  ('table public.ledger_entries', 'SELECT'),                        -- its entries (balances)
-  ('table public.staking_ringk', 'SELECT'),                         -- stakes
-  ('table public.staking_ringk_history', 'SELECT'),                 -- their history
-  ('function app.request_payout(uuid, bigint, text, text, numeric, text, text, text)', 'EXECUTE'), -- payout.propose holders
-  ('function app.approve_payout(uuid)', 'EXECUTE'),                 -- payout.approve holders
-  ('function app.cancel_payout(uuid)', 'EXECUTE'),                  -- requester or payout.approve holders
-  ('function app.set_payout_threshold(uuid, integer)', 'EXECUTE'),  -- wallet.manage holders
-  ('function app.grant_credits(uuid, uuid, numeric, text)', 'EXECUTE'), -- wallet.manage holders
-  ('function app.stake_ringk(uuid, numeric, integer)', 'EXECUTE'),  -- stake.manage holders, their own credits
-  ('function app.unstake_ringk(uuid)', 'EXECUTE');                  -- and withdraw them after the lock
+  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'); -- and approve or reject its pending action
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

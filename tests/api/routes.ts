@@ -15,8 +15,6 @@ export const demoTeamIds: Record<string, string> = {
   // ids that need not exist: the team in the path decides
   keyId: '00000000-0000-4000-8000-00000000beef',
   invitationId: '00000000-0000-4000-8000-00000000cafe',
-  payoutId: '00000000-0000-4000-8000-0000000000b1',
-  stakeId: '00000000-0000-4000-8000-0000000000b2',
   role: 'member',
   bundle: 'member',
 };

@@ -45,7 +45,6 @@ export const WORKER_VARIABLES = {
     'AGENT_TEAM_CONCURRENCY',
     'AGENT_MAX_ATTEMPTS',
   ],
-  wallet: [...COMMON, ...DATABASE, 'CHAIN_RPC_URL', 'WALLET_PRIVATE_KEY', 'WALLET_CONFIRMATIONS', 'WALLET_POLL_INTERVAL_MS'],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
   /** scripts/flags.ts: reads the flags, nothing else */

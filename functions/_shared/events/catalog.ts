@@ -4,12 +4,11 @@
 import type { z } from 'zod';
 import { agentEvents } from './agents.ts';
 import { messagingEvents } from './messaging.ts';
-import { walletEvents } from './wallet.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
-export const domainCatalogs = { messaging: messagingEvents, agents: agentEvents, wallet: walletEvents } as const;
+export const domainCatalogs = { messaging: messagingEvents, agents: agentEvents } as const;
 
-export const eventCatalog = { ...messagingEvents, ...agentEvents, ...walletEvents } as const;
+export const eventCatalog = { ...messagingEvents, ...agentEvents } as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;
