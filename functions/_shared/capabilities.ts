@@ -44,6 +44,8 @@ export const CAPABILITIES = {
   'payout.propose': team(),
   'payout.approve': team(true),
   'embassy.ingest': team(),
+  'embassy.manage': team(true),
+  'rwa.read': team(),
   'governance.vote': team(),
   'flag.manage': team(true),
   'storage.write': team(),

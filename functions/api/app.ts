@@ -22,6 +22,8 @@ import { meRoutes } from './access/me.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
+import { rwaRoutes } from './embassy/inventory.routes.ts';
+import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -98,6 +100,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
     .route('/live', liveRoutes)
+    .route('/embassy', embassyWebhookRoutes)
+    .route('/teams', rwaRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

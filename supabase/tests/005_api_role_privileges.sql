@@ -107,7 +107,14 @@ insert into authenticated_may (object, privilege) values
   ('function app.create_service_principal(uuid, text, text)', 'EXECUTE'), -- key.manage holders create agents and integrations
   ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
   ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
-  ('function app.revoke_access_key(uuid)', 'EXECUTE');              -- and revoke them
+  ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
+  -- Embassy and RWA (20261205000300)
+  ('table public.embassies', 'SELECT'),                             -- the partner catalog (secret names only, no secrets)
+  ('table public.embassy_team_links', 'SELECT'),                    -- rwa.read holders see their team's partners
+  ('table public.embassy_team_links', 'INSERT (partner, team_id, linked_by)'), -- embassy.manage holders link partners
+  ('table public.embassy_team_links', 'DELETE'),                    -- and unlink them
+  ('table public.rwa_inventory', 'SELECT'),                         -- rwa.read holders read their team's inventory
+  ('table public.rwa_movements', 'SELECT');                         -- and its history
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

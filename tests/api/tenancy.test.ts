@@ -25,6 +25,7 @@ const aliceIds: Record<string, string> = {
   keyId: '00000000-0000-4000-8000-00000000beef',
   role: 'member',
   bundle: 'member',
+  partner: 'energy-union',
 };
 
 /** The messaging slice: every route under these prefixes is checked, including ones added later. Other
