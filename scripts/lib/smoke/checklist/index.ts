@@ -2,6 +2,7 @@
 // deployment has its routes (routePrefix in its OpenAPI document); until then it reports "not available yet".
 // A domain adds its item as a file here and one line in CHECKLIST.
 import type { SmokeClient } from '../client.ts';
+import { embassyCall } from './embassy.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -11,6 +12,8 @@ export interface ChecklistContext {
   /** A timestamp for unique names. */
   stamp: string;
   env: string;
+  /** The run's variables (its environment or --env-file): items that need test-configuration secrets read them here. */
+  variables: Record<string, string | undefined>;
 }
 
 export interface ChecklistItem {
@@ -38,5 +41,5 @@ const notBuiltYet = (name: string, routePrefix: string, feature: string): Checkl
 export const CHECKLIST: ChecklistItem[] = [
   notBuiltYet('agent run', '/api/agents', 'agents'),
   notBuiltYet('test payout', '/api/wallet', 'the wallet'),
-  notBuiltYet('Embassy test call', '/api/embassy', 'the Embassy'),
+  embassyCall,
 ];
