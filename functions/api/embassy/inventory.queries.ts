@@ -16,7 +16,7 @@ export interface InventoryRow {
 
 export function listInventory(tx: Tx, teamId: string): Promise<InventoryRow[]> {
   return tx<InventoryRow[]>`
-    select id, partner, asset_kind, asset_ref, unit, quantity::text as quantity, location, version::int as version, updated_at
+    select id, partner, asset_kind, asset_ref, unit, trim_scale(quantity)::text as quantity, location, version::int as version, updated_at
     from public.rwa_inventory where team_id = ${teamId}
     order by partner, asset_kind, asset_ref`;
 }
@@ -34,7 +34,7 @@ export interface MovementRow {
 
 export function listMovements(tx: Tx, teamId: string, limit: number): Promise<MovementRow[]> {
   return tx<MovementRow[]>`
-    select id, inventory_id, kind, delta::text as delta, quantity_after::text as quantity_after,
+    select id, inventory_id, kind, trim_scale(delta)::text as delta, trim_scale(quantity_after)::text as quantity_after,
       version_after::int as version_after, occurred_at, recorded_at
     from public.rwa_movements where team_id = ${teamId}
     order by recorded_at desc, id desc limit ${limit}`;

@@ -6,6 +6,7 @@ import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
 import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
 import { ChannelView } from './ChannelView.tsx';
+import { RwaInventory } from './RwaInventory.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
 import { useLiveVersions } from './live-versions.ts';
@@ -97,6 +98,7 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
               }}
             />
           )}
+          {team && <RwaInventory key={team.id} api={api} team={team} />}
         </aside>
         <main id="main" className="channel" tabIndex={-1}>
           {channel ? (
