@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { readEnvFile } from '../../functions/_shared/env-file.ts';
 import { CHECKLIST, type ChecklistContext } from './smoke/checklist/index.ts';
-import { createClient, expectStatus, StepFailure, type SmokeClient } from './smoke/client.ts';
+import { createClient, expectStatus, StepFailure, StepNotCheckable, type SmokeClient } from './smoke/client.ts';
 
 type Outcome = 'pass' | 'fail' | 'not available yet' | 'not checked' | 'skipped';
 interface StepResult {
@@ -294,7 +294,7 @@ async function checklist(client: SmokeClient, context: ChecklistContext, chatUnv
       try {
         results.push({ name, outcome: 'pass', detail: await item.run(client, context) });
       } catch (error) {
-        results.push({ name, outcome: 'fail', detail: (error as Error).message });
+        results.push({ name, outcome: error instanceof StepNotCheckable ? 'not checked' : 'fail', detail: (error as Error).message });
       }
     }
   }

@@ -4,7 +4,7 @@
 // consumer to move the team's inventory by what was sent.
 import { PARTNERS, movementOf, sampleEvents } from '../../../../functions/_shared/embassy/partner-events.ts';
 import { parseSecrets, secretVariableOf, signWebhook } from '../../../../functions/_shared/embassy/signatures.ts';
-import { StepFailure, expectStatus, type SmokeClient } from '../client.ts';
+import { StepFailure, StepNotCheckable, expectStatus, type SmokeClient } from '../client.ts';
 import type { ChecklistContext, ChecklistItem } from './index.ts';
 
 const FORGED_SECRET = 'whsec_c21va2UtY2hlY2stZm9yZ2VkLXNpZ25hdHVyZS0wMTIzNDU2Nzg5YWI=';
@@ -43,7 +43,7 @@ export const embassyCall: ChecklistItem = {
     if (!teamId) throw new StepFailure('the smoke team is unknown (the chat steps did not run)');
     const configured = PARTNERS.filter((partner) => context.variables[secretVariableOf(partner)]);
     if (configured.length === 0) {
-      throw new StepFailure(
+      throw new StepNotCheckable(
         'no EMBASSY_WEBHOOK_SECRET_* is set for this run: give the smoke check the test configuration’s partner secrets',
       );
     }
