@@ -46,6 +46,15 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     onSigterm: 'the orchestrator stops taking runs, finishes the runs in hand (or leaves them to another worker), then exits',
   },
   {
+    name: 'consumer-embassy',
+    variables: 'consumer',
+    entry: 'workers/consumers/embassy/main.ts',
+    description:
+      'the durable consumer that applies accepted partner webhooks to the RWA inventory exactly once (workers/consumers/embassy)',
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the consumer settles the message in hand, drains NATS, then exits',
+  },
+  {
     name: 'nats-exporter',
     variables: 'natsExporter',
     entry: 'workers/nats-exporter/main.ts',

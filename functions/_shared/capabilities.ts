@@ -47,6 +47,8 @@ export const CAPABILITIES = {
   'payout.propose': team(),
   'payout.approve': team(true),
   'embassy.ingest': team(),
+  'embassy.manage': team(true),
+  'rwa.read': team(),
   'governance.vote': team(),
   'flag.manage': { scope: 'platform', privileged: true },
   'storage.write': team(),

@@ -26,6 +26,8 @@ import { invitationRoutes } from './messaging/invitations.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
+import { rwaRoutes } from './embassy/inventory.routes.ts';
+import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -106,6 +108,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/live', liveRoutes)
     .route('/agents', agentRoutes)
     .route('/agent-runs', runRoutes)
+    .route('/embassy', embassyWebhookRoutes)
+    .route('/teams', rwaRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { readEnvFile } from '../../functions/_shared/env-file.ts';
 import { CHECKLIST, type ChecklistContext } from './smoke/checklist/index.ts';
-import { createClient, expectStatus, StepFailure, type SmokeClient } from './smoke/client.ts';
+import { createClient, expectStatus, StepFailure, StepNotCheckable, type SmokeClient } from './smoke/client.ts';
 
 type Outcome = 'pass' | 'fail' | 'not available yet' | 'not checked' | 'skipped';
 interface StepResult {
@@ -21,6 +21,8 @@ interface Options {
   dryRun: boolean;
   strict: boolean;
   timeoutMs: number;
+  /** The variables the run was given, for checklist items needing test-configuration secrets. */
+  variables: Record<string, string | undefined>;
   login: { kind: 'dev'; email: string } | { kind: 'password'; email: string; password: string; supabaseUrl: string; anonKey: string };
 }
 
@@ -90,6 +92,7 @@ function parseOptions(argv: string[]): Options {
     dryRun,
     strict: flags.get('strict') === true,
     timeoutMs: timeoutSeconds * 1000,
+    variables: source,
     login,
   };
 }
@@ -259,7 +262,9 @@ async function run(options: Options): Promise<StepResult[]> {
       results.push({ name: `checklist: ${name}`, outcome: 'skipped', detail: 'an earlier step failed' });
     }
   } else if (options.checklist) {
-    results.push(...(await checklist(client, { api, teamId: state.teamId, stamp, env: options.env }, options.readOnly)));
+    results.push(
+      ...(await checklist(client, { api, teamId: state.teamId, stamp, env: options.env, variables: options.variables }, options.readOnly)),
+    );
   }
   return results;
 }
@@ -289,7 +294,7 @@ async function checklist(client: SmokeClient, context: ChecklistContext, chatUnv
       try {
         results.push({ name, outcome: 'pass', detail: await item.run(client, context) });
       } catch (error) {
-        results.push({ name, outcome: 'fail', detail: (error as Error).message });
+        results.push({ name, outcome: error instanceof StepNotCheckable ? 'not checked' : 'fail', detail: (error as Error).message });
       }
     }
   }

@@ -109,6 +109,13 @@ export const APPS: AppDefinition[] = [
     }),
   },
   {
+    name: 'consumer-embassy',
+    entry: 'workers/consumers/embassy/main.ts',
+    description: 'the Embassy consumer (partner webhooks → RWA inventory)',
+    command: nodeScript('workers/consumers/embassy/main.ts'),
+    env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 3) }),
+  },
+  {
     name: 'nats-exporter',
     entry: 'workers/nats-exporter/main.ts',
     description: 'JetStream metrics from the NATS monitoring port',

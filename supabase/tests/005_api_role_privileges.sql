@@ -125,7 +125,14 @@ insert into authenticated_may (object, privilege) values
   ('function app.register_agent(uuid, text, text, jsonb, text, integer, text)', 'EXECUTE'), -- agent.manage holders register agents
   ('function app.start_agent_run(uuid, uuid, jsonb, text, uuid)', 'EXECUTE'), -- agent.run holders start runs
   ('function app.cancel_agent_run(uuid)', 'EXECUTE'),               -- a run's starter or agent.manage holders cancel it
-  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'); -- and approve or reject its pending action
+  ('function app.resolve_agent_run_action(uuid, boolean, text)', 'EXECUTE'), -- and approve or reject its pending action
+  -- Embassy and RWA (20261205000300)
+  ('table public.embassies', 'SELECT'),                             -- the partner catalog (secret names only, no secrets)
+  ('table public.embassy_team_links', 'SELECT'),                    -- rwa.read holders see their team's partners
+  ('table public.embassy_team_links', 'INSERT (partner, team_id, linked_by)'), -- embassy.manage holders link partners
+  ('table public.embassy_team_links', 'DELETE'),                    -- and unlink them
+  ('table public.rwa_inventory', 'SELECT'),                         -- rwa.read holders read their team's inventory
+  ('table public.rwa_movements', 'SELECT');                         -- and its history
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

@@ -176,6 +176,19 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
     await gateway.database.sql`insert into public.team_role_bundles (team_id, role, bundle) values (${team}, 'member', ${bundle})`;
     return { method: 'DELETE', path: `/api/teams/${team}/grants/member/${bundle}` };
   },
+  // the Embassy routes under /api/teams: the RWA inventory and partner links
+  'GET /api/teams/{teamId}/rwa/inventory': async () => ({ method: 'GET', path: `/api/teams/${team}/rwa/inventory` }),
+  'GET /api/teams/{teamId}/rwa/movements': async () => ({ method: 'GET', path: `/api/teams/${team}/rwa/movements` }),
+  'GET /api/teams/{teamId}/embassy/links': async () => ({ method: 'GET', path: `/api/teams/${team}/embassy/links` }),
+  'POST /api/teams/{teamId}/embassy/links': async () => {
+    await gateway.database.sql`delete from public.embassy_team_links where team_id = ${team} and partner = 'greenfood'`;
+    return { method: 'POST', path: `/api/teams/${team}/embassy/links`, body: { partner: 'greenfood' } };
+  },
+  'DELETE /api/teams/{teamId}/embassy/links/{partner}': async () => {
+    await gateway.database.sql`
+      insert into public.embassy_team_links (partner, team_id) values ('water-union', ${team}) on conflict do nothing`;
+    return { method: 'DELETE', path: `/api/teams/${team}/embassy/links/water-union` };
+  },
 };
 
 /** A fresh team founded by someone else than the principals. */
@@ -265,5 +278,6 @@ describe('the messaging domain, bundle by bundle', () => {
     // the matrix exercises both outcomes broadly, not one of them only
     expect(allowed).toBeGreaterThan(30);
     expect(refused).toBeGreaterThan(30);
-  });
+    // ≈200 sequential requests: on a 2-core machine shared with other runs they can take longer than the default
+  }, 120_000);
 });

@@ -17,7 +17,7 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-type Declared = { 'x-capability'?: string; 'x-public'?: boolean; security?: unknown[] };
+type Declared = { 'x-capability'?: string; 'x-public'?: boolean; 'x-authentication'?: string; security?: unknown[] };
 
 describe('every route', () => {
   it('declares its capability (or that it is public) in its definition, and the declaration is a real capability', () => {
@@ -39,12 +39,25 @@ describe('every route', () => {
     expect(unknown, 'routes declaring a capability outside the catalog').toEqual([]);
   });
 
-  it('keeps public routes to the few that must be: health, readiness, the OpenAPI document and the local dev login', () => {
+  it('keeps public routes to the few that must be: health, readiness, the OpenAPI document, the local dev login and signed partner webhooks', () => {
     const publicRoutes = appRoutes(gateway.app)
       .filter((route) => (document.paths[route.openApiPath]?.[route.method.toLowerCase()] as Declared | undefined)?.['x-public'])
       .map((route) => route.key)
       .sort();
-    expect(publicRoutes).toEqual(['GET /api/health', 'GET /api/openapi.json', 'GET /api/ready', 'POST /api/auth/dev-login']);
+    expect(publicRoutes).toEqual([
+      'GET /api/health',
+      'GET /api/openapi.json',
+      'GET /api/ready',
+      'POST /api/auth/dev-login',
+      'POST /api/embassy/{partner}/webhooks',
+    ]);
+  });
+
+  it('says how a public route that takes partner data authenticates its caller instead (a Standard Webhooks signature)', () => {
+    const signed = appRoutes(gateway.app)
+      .filter((route) => route.path.startsWith('/api/embassy/'))
+      .map((route) => [route.key, (document.paths[route.openApiPath]?.[route.method.toLowerCase()] as Declared)['x-authentication']]);
+    expect(signed).toEqual([['POST /api/embassy/{partner}/webhooks', 'standard-webhooks']]);
   });
 });
 

@@ -15,6 +15,7 @@ export const demoTeamIds: Record<string, string> = {
   // ids that need not exist: the team in the path decides
   keyId: '00000000-0000-4000-8000-00000000beef',
   invitationId: '00000000-0000-4000-8000-00000000cafe',
+  partner: 'energy-union',
   role: 'member',
   bundle: 'member',
 };

@@ -3,12 +3,13 @@
 // (subject and headers) and the consumers (payload parsing). Add an event here first, then emit it.
 import type { z } from 'zod';
 import { agentEvents } from './agents.ts';
+import { embassyEvents } from './embassy.ts';
 import { messagingEvents } from './messaging.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
-export const domainCatalogs = { messaging: messagingEvents, agents: agentEvents } as const;
+export const domainCatalogs = { messaging: messagingEvents, agents: agentEvents, embassy: embassyEvents } as const;
 
-export const eventCatalog = { ...messagingEvents, ...agentEvents } as const;
+export const eventCatalog = { ...messagingEvents, ...agentEvents, ...embassyEvents } as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;

@@ -25,6 +25,7 @@ const errorDescriptions = {
   409: 'Conflicts with the current state',
   413: 'The request body is larger than BODY_LIMIT_BYTES',
   415: 'The request body is not application/json',
+  422: 'Well-formed, but not something this route can take (an unknown event type, a payload off its schema)',
   429: 'Over the caller’s rate limit (rate_limited_key) or the global one (rate_limited_global); Retry-After says when to retry',
   503: 'A dependency is unavailable',
   504: 'The database did not finish in time (database_timeout)',
@@ -78,6 +79,22 @@ export function publicRoute<const R extends Omit<RouteConfig, 'security' | 'midd
     'x-public': true,
     security: [],
     responses: { ...route.responses, ...errorResponses(429, ...(route.request?.body ? bodyErrors : [])) },
+  });
+}
+
+/**
+ * A route whose caller proves who it is with a Standard Webhooks signature over the raw body (the Embassy's
+ * partner webhooks), not with a session or an access key: public as far as bearer authentication goes
+ * (`x-public`, no `security`), and saying so with `x-authentication: standard-webhooks`. The handler verifies
+ * the signature before it reads anything else; the route-declaration test holds every such route to it.
+ */
+export function signedWebhookRoute<const R extends Omit<RouteConfig, 'security' | 'middleware'>>(route: R) {
+  return createRoute({
+    ...route,
+    'x-public': true,
+    'x-authentication': 'standard-webhooks',
+    security: [],
+    responses: { ...route.responses, ...errorResponses(401, 413, 429) },
   });
 }
 

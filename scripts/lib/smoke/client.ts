@@ -3,6 +3,10 @@
 
 export class StepFailure extends Error {}
 
+/** A checklist item that cannot run in this configuration (say, without the test secrets it needs): reported
+    "not checked" with the reason, which --strict refuses like any step that did not pass. */
+export class StepNotCheckable extends Error {}
+
 export interface Reply {
   status: number;
   body: unknown;

@@ -8,6 +8,7 @@ import type { Session, SessionStore } from '../../shared/session.ts';
 import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
 import { ChannelView } from './ChannelView.tsx';
 import { Invitations } from './Invitations.tsx';
+import { RwaInventory } from './RwaInventory.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
 import { useLiveVersions } from './live-versions.ts';
@@ -104,6 +105,7 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
               }}
             />
           )}
+          {team && <RwaInventory key={team.id} api={api} team={team} />}
         </aside>
         <main id="main" className="channel" tabIndex={-1}>
           {channel ? (

@@ -3,6 +3,7 @@
 // A domain adds its item as a file here and one line in CHECKLIST.
 import type { SmokeClient } from '../client.ts';
 import { agentRunItem } from './agent-run.ts';
+import { embassyCall } from './embassy.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -12,6 +13,8 @@ export interface ChecklistContext {
   /** A timestamp for unique names. */
   stamp: string;
   env: string;
+  /** The run's variables (its environment or --env-file): items that need test-configuration secrets read them here. */
+  variables: Record<string, string | undefined>;
 }
 
 export interface ChecklistItem {
@@ -36,8 +39,4 @@ const notBuiltYet = (name: string, routePrefix: string, feature: string): Checkl
   },
 });
 
-export const CHECKLIST: ChecklistItem[] = [
-  agentRunItem,
-  notBuiltYet('test payout', '/api/wallet', 'the wallet'),
-  notBuiltYet('Embassy test call', '/api/embassy', 'the Embassy'),
-];
+export const CHECKLIST: ChecklistItem[] = [agentRunItem, notBuiltYet('test payout', '/api/wallet', 'the wallet'), embassyCall];
