@@ -13,7 +13,7 @@ import { subjectFor } from '../../../functions/_shared/events/catalog.ts';
 import { eventStreamDefinition } from '../../../functions/_shared/events/streams.ts';
 import { ensureStream } from '../../../workers/lib/streams.ts';
 import { sleep, SupervisedProcess, waitUntil } from '../../local-stack/processes.ts';
-import { ephemeralPort } from '../../local-stack/state.ts';
+import { ephemeralPort, isPortFree } from '../../local-stack/state.ts';
 import { RecoveryError, say } from './connection.ts';
 
 const SCRIPT = 'nats-r3-drill';
@@ -39,6 +39,19 @@ interface Node {
   name: string;
   clientPort: number;
   process?: SupervisedProcess;
+}
+
+/** Retries a cluster request while a new leader is being elected (a request then times out or finds no leader). */
+async function duringElection<T>(what: string, request: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      if (Date.now() > deadline) throw new RecoveryError(`${what}: ${(error as Error).message}`);
+      await sleep(250);
+    }
+  }
 }
 
 export async function runNatsR3Drill({
@@ -88,13 +101,19 @@ export async function runNatsR3Drill({
         echo: false,
       });
     }
+    for (const node of nodes)
+      await waitUntil(`${node.name} to listen`, async () => !(await isPortFree(node.clientPort)), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        giveUp: () => (node.process!.running ? undefined : `it exited: ${node.process!.tail()}`),
+      });
     nc = await connect({
       servers: nodes.map((n) => `127.0.0.1:${n.clientPort}`),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
       name: 'nats-r3-drill',
     });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await duringElection('JetStream to answer on the new cluster', () => jetstreamManager(nc!));
     // the production stream settings (staging mirrors prod), under the drill's own name and subjects
     const definition = eventStreamDefinition({ APP_ENV: 'prod', NATS_STREAM_EVENTS: 'DRILL_EVENTS', NATS_SUBJECT_PREFIX: 'drill' });
     if (definition.replicas !== 3)
@@ -111,7 +130,8 @@ export async function runNatsR3Drill({
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    const leaderOf = async () => (await jsm.streams.info(definition.name)).cluster?.leader ?? '';
+    const leaderOf = () =>
+      duringElection('reading the stream leader', async () => (await jsm.streams.info(definition.name)).cluster?.leader ?? '');
     await waitUntil('the stream to have a leader', async () => (await leaderOf().catch(() => '')) !== '', {
       timeoutMs: 30_000,
       intervalMs: 200,
@@ -153,12 +173,16 @@ export async function runNatsR3Drill({
     };
     await Promise.all(Array.from({ length: aggregates }, (_, a) => publishAggregate(a)));
     await killing;
+    await waitUntil('a new stream leader', async () => ![report.killed_leader, ''].includes(await leaderOf()), {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
     report.new_leader = await leaderOf();
 
     // read back every stored message in stream order
-    const { state } = await jsm.streams.info(definition.name);
+    const { state } = await duringElection('reading the stream state', () => jsm.streams.info(definition.name));
     report.stored = state.messages;
-    const consumer = await js.consumers.get(definition.name);
+    const consumer = await duringElection('creating a reader', () => js.consumers.get(definition.name));
     const seen = new Map<string, number>();
     const lastOfAggregate = new Map<number, number>();
     const messages = await consumer.consume({ max_messages: 500 });
@@ -222,6 +246,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  say(SCRIPT, `error: ${error instanceof Error ? error.message : String(error)}`);
+  // a known failure is one sentence; anything else keeps its stack so the failing request can be found
+  say(SCRIPT, `error: ${error instanceof RecoveryError ? error.message : error instanceof Error ? error.stack : String(error)}`);
   process.exit(1);
 });
