@@ -42,8 +42,8 @@ const runs = (job: Job) => (job.steps ?? []).map((step) => step.run ?? '').filte
 const stepIndex = (job: Job, pattern: RegExp) => (job.steps ?? []).findIndex((step) => pattern.test(step.run ?? ''));
 
 describe('GitHub Actions workflows', () => {
-  it('are ci.yml, deploy.yml and preview.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml']);
+  it('are ci.yml, deploy.yml, preview.yml and restore-drill.yml', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml', 'restore-drill.yml']);
   });
 
   it('pin every action by commit, give each token only to the steps that use it, and install without scripts', () => {
@@ -66,7 +66,8 @@ describe('GitHub Actions workflows', () => {
               script.includes(variable) ||
               (variable === 'SUPABASE_ACCESS_TOKEN' && /deploy_api\.sh/.test(script)) ||
               (variable === 'VERCEL_TOKEN' && /deploy_web\.sh/.test(script)) ||
-              (/SUPABASE_ACCESS_TOKEN|VERCEL_TOKEN/.test(variable) && /preview\.sh/.test(script));
+              (/SUPABASE_ACCESS_TOKEN|VERCEL_TOKEN/.test(variable) && /preview\.sh/.test(script)) ||
+              (variable === 'SUPABASE_ACCESS_TOKEN' && /backup\.sh --env \S+ --check-supabase/.test(script));
             if (/secrets\./.test(value) && !/APP_ENV_FILE|BACKUP_PASSPHRASE/.test(variable) && !uses)
               problems.push(`${label}: ${variable} given to a step that does not use it`);
           }
@@ -249,5 +250,29 @@ describe('deploy.yml', () => {
     // secrets reach commands through env:, never interpolated into a shell line
     for (const job of Object.values(jobs)) for (const command of runs(job)) expect(command).not.toMatch(/\$\{\{\s*secrets\./);
     expect(text).not.toMatch(/echo .*\$APP_ENV_FILE/);
+  });
+});
+
+describe('restore-drill.yml', () => {
+  const drill = workflow('restore-drill.yml');
+
+  it('runs monthly against staging: Supabase backup check, backup, drill, report kept as an artifact', () => {
+    expect(drill.on).toHaveProperty('schedule');
+    const job = drill.jobs.drill!;
+    expect(job.environment).toBe('staging');
+    const order = [
+      /backup\.sh --env staging --check-supabase/,
+      /backup\.sh --env staging --env-file/,
+      /restore-drill\.sh --env staging/,
+    ].map((pattern) => stepIndex(job, pattern));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect((job.steps ?? []).some((step) => step.uses?.startsWith('actions/upload-artifact'))).toBe(true);
+  });
+
+  it('pins every action to a commit', () => {
+    const uses = (drill.jobs.drill!.steps ?? []).map((step) => step.uses).filter(Boolean);
+    expect(uses.length).toBeGreaterThan(0);
+    for (const action of uses) expect(action).toMatch(/@[0-9a-f]{40}$/);
   });
 });
