@@ -2,12 +2,14 @@
 // The single source for producers (the gateway enqueues outbox rows validated here), the outbox relay
 // (subject and headers) and the consumers (payload parsing). Add an event here first, then emit it.
 import type { z } from 'zod';
+import { governanceEvents } from './governance.ts';
 import { messagingEvents } from './messaging.ts';
+import { projectEvents } from './projects.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
-export const domainCatalogs = { messaging: messagingEvents } as const;
+export const domainCatalogs = { messaging: messagingEvents, projects: projectEvents, governance: governanceEvents } as const;
 
-export const eventCatalog = { ...messagingEvents } as const;
+export const eventCatalog = { ...messagingEvents, ...projectEvents, ...governanceEvents } as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;
