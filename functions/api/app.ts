@@ -21,6 +21,9 @@ import { keyRoutes } from './access/keys.routes.ts';
 import { meRoutes } from './access/me.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
+import { governanceRoutes } from './governance/governance.routes.ts';
+import { projectRoutes } from './projects/projects.routes.ts';
+import { taskRoutes } from './projects/tasks.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
@@ -98,6 +101,9 @@ export function createApp(deps: GatewayDeps) {
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
     .route('/live', liveRoutes)
+    .route('/projects', projectRoutes)
+    .route('/tasks', taskRoutes)
+    .route('/governance', governanceRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 
