@@ -37,6 +37,7 @@ export const WORKER_VARIABLES = {
   ],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
+  governanceScheduler: [...COMMON, ...DATABASE],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
 
 export function loadWorkerConfig(service: string, environment: NodeJS.ProcessEnv, uses: readonly (keyof Config)[]): Config {
