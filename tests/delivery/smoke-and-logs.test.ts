@@ -58,6 +58,7 @@ describe('the smoke check against the local gateway under Deno', () => {
       'message listed',
       'archive channel',
       'checklist: login/chat',
+      'checklist: governance flow',
     ]) {
       expect(result.stdout, result.output).toMatch(new RegExp(`^  PASS\\s+${step}\\s`, 'm'));
     }
@@ -65,7 +66,7 @@ describe('the smoke check against the local gateway under Deno', () => {
       expect(result.stdout).toMatch(new RegExp(`^  NOT AVAILABLE YET\\s+checklist: ${item}\\s+.+ is not built yet`, 'm'));
       expect(result.stdout).not.toMatch(new RegExp(`PASS\\s+checklist: ${item}`));
     }
-    expect(result.stdout).toMatch(/^smoke: 9 passed, 3 not available yet$/m);
+    expect(result.stdout).toMatch(/^smoke: 10 passed, 3 not available yet$/m);
 
     // what the smoke check did is really in the database, outbox events included
     const [channel] = await db.sql<{ id: string; archived: boolean }[]>`

@@ -2,6 +2,7 @@
 // deployment has its routes (routePrefix in its OpenAPI document); until then it reports "not available yet".
 // A domain adds its item as a file here and one line in CHECKLIST.
 import type { SmokeClient } from '../client.ts';
+import { governanceFlow } from './governance-flow.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -39,4 +40,5 @@ export const CHECKLIST: ChecklistItem[] = [
   notBuiltYet('agent run', '/api/agents', 'agents'),
   notBuiltYet('test payout', '/api/wallet', 'the wallet'),
   notBuiltYet('Embassy test call', '/api/embassy', 'the Embassy'),
+  governanceFlow,
 ];
