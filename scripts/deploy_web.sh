@@ -27,6 +27,7 @@ vercel (the pinned vercel@58.10.0 from node_modules; token in VERCEL_TOKEN, neve
   prod          deploys with --skip-domain, then promotes that deployment (--no-promote leaves it unpromoted;
                 promote it later with `promote --to URL`)
   rollback      points production back at an earlier deployment (`vercel ls <project> --prod` lists them)
+  --meta        KEY=VALUE on the deployment (repeatable), e.g. preview_branch=<name> for scripts/preview.sh
 static:
   --build-dir     a finished build (must contain index.html), e.g. web/dist/city
   --releases-dir  where releases/<id>/ and the `current` link live, e.g. /srv/microdao/city
@@ -39,22 +40,19 @@ command="${1:-}"
 [[ -z "$command" || "$command" == -h || "$command" == --help ]] && { usage; exit 0; }
 shift
 ENV_NAME=""; TARGET=""; APP=""; ENV_FILE=""; BUILD_DIR=""; RELEASES_DIR=""; KEEP=5; TO=""; YES_PROD=0; PROMOTE=1; VERCEL_TARGET_OVERRIDE=""
+META=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --env) ENV_NAME="${2:-}"; shift 2 || usage_error "--env needs a value" ;;
     --target) TARGET="${2:-}"; shift 2 || usage_error "--target needs a value" ;;
     --app) APP="${2:-}"; shift 2 || usage_error "--app needs a value" ;;
-    --env-file) ENV_FILE="${2:-}"; shift 2 || usage_error "--env-file needs a value" ;;
     --build-dir) BUILD_DIR="${2:-}"; shift 2 || usage_error "--build-dir needs a value" ;;
     --releases-dir) RELEASES_DIR="${2:-}"; shift 2 || usage_error "--releases-dir needs a value" ;;
     --keep) KEEP="${2:-}"; shift 2 || usage_error "--keep needs a number" ;;
     --to) TO="${2:-}"; shift 2 || usage_error "--to needs a value" ;;
     --vercel-target) VERCEL_TARGET_OVERRIDE="${2:-}"; shift 2 || usage_error "--vercel-target needs a value" ;;
     --no-promote) PROMOTE=0; shift ;;
-    --dry-run) DRY_RUN=1; shift ;;
-    --yes-prod) YES_PROD=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    --meta) META+=("--meta" "${2:-}"); shift 2 || usage_error "--meta needs KEY=VALUE" ;;
+    *) common_flag "$@"; shift "$FLAG_ARGS" ;;
   esac
 done
 case "$TARGET" in
@@ -190,7 +188,7 @@ vercel_deploy() {
   vercel_setup
   run "$VERCEL" pull --yes --environment="$VERCEL_ENVIRONMENT"
   run "$VERCEL" build "${TARGET_FLAGS[@]}"
-  local -a deploy_flags=("${TARGET_FLAGS[@]}")
+  local -a deploy_flags=("${TARGET_FLAGS[@]}" ${META[@]+"${META[@]}"})
   [[ "$VERCEL_ENVIRONMENT" == production ]] && deploy_flags+=(--skip-domain)
   if [[ $DRY_RUN == 1 ]]; then
     run "$VERCEL" deploy --prebuilt "${deploy_flags[@]}"

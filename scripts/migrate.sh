@@ -86,6 +86,18 @@ if [[ -z "$DB_URL" ]]; then
 fi
 # The URL carries credentials: show only host, port and database.
 DB_LABEL="$(sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*)/?([^?]*).*#\2/\3#' <<<"$DB_URL")"
+# Keep the password off every command line (any user of the host sees arguments in ps): psql, pg_dump and the
+# Supabase CLI (pgx) read PGPASSWORD. The URL is handed to node through the environment, not as an argument.
+if [[ "$DB_URL" =~ ^[a-z]+://[^@/]*:[^@/]*@ ]]; then
+  split="$(DB_URL="$DB_URL" node -e '
+    const url = new URL(process.env.DB_URL);
+    const password = decodeURIComponent(url.password);
+    url.password = "";
+    process.stdout.write(url.toString() + "\n" + password);')"
+  DB_URL="${split%%$'\n'*}"
+  export PGPASSWORD="${split#*$'\n'}"
+  unset split
+fi
 
 psql_db() { PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
 

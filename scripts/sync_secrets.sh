@@ -27,13 +27,8 @@ TXT
 ENV_NAME=""; ENV_FILE=""; PROJECT_REF=""; YES_PROD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --env) ENV_NAME="${2:-}"; shift 2 || usage_error "--env needs a value" ;;
-    --env-file) ENV_FILE="${2:-}"; shift 2 || usage_error "--env-file needs a value" ;;
     --project-ref) PROJECT_REF="${2:-}"; shift 2 || usage_error "--project-ref needs a value" ;;
-    --dry-run) DRY_RUN=1; shift ;;
-    --yes-prod) YES_PROD=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown argument '$1'" ;;
+    *) common_flag "$@"; shift "$FLAG_ARGS" ;;
   esac
 done
 require_env "$ENV_NAME"

@@ -40,6 +40,7 @@ run_stage() {
 
 static_checks() {
   npm run --silent lint
+  npm run --silent lint:migrations
   npm run --silent format:check
   npm run --silent typecheck
 }

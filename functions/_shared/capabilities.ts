@@ -45,7 +45,7 @@ export const CAPABILITIES = {
   'payout.approve': team(true),
   'embassy.ingest': team(),
   'governance.vote': team(),
-  'flag.manage': team(true),
+  'flag.manage': { scope: 'platform', privileged: true },
   'storage.write': team(),
   // projects and governance (20261205000400, 20261205000410)
   'project.read': team(),

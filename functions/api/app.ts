@@ -16,6 +16,7 @@ import { adminRoutes } from './admin/admin.routes.ts';
 import { channelRoutes } from './messaging/channels.routes.ts';
 import { devLoginRoutes } from './auth/dev-login.routes.ts';
 import { healthRoutes, openApiDocumentRoute } from './ops/health.routes.ts';
+import { flagRoutes } from './flags/flags.routes.ts';
 import { grantRoutes } from './access/grants.routes.ts';
 import { keyRoutes } from './access/keys.routes.ts';
 import { meRoutes } from './access/me.routes.ts';
@@ -69,7 +70,7 @@ export function createApp(deps: GatewayDeps) {
     '*',
     cors({
       origin: config.WEB_ORIGINS,
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
       exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
       maxAge: 600,
@@ -97,6 +98,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/', meRoutes)
     .route('/', grantRoutes)
     .route('/', keyRoutes)
+    .route('/', flagRoutes)
     .route('/teams', teamRoutes)
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)

@@ -5,6 +5,7 @@
 import { createTokenVerifier, type TokenVerifier } from '../_shared/auth.ts';
 import { loadConfig, type Config } from '../_shared/config.ts';
 import { createDatabase, type Sql } from '../_shared/db.ts';
+import { createFlagStore } from '../_shared/flags/store.ts';
 import { createLogger, type Logger } from '../_shared/log.ts';
 import type { GatewayMetrics } from '../_shared/metrics.ts';
 import { rateLimiterFromConfig, type RateLimiter } from '../_shared/rate-limit.ts';
@@ -56,15 +57,17 @@ export function createGatewayDeps(options: GatewayOptions): GatewayDeps {
     live: options.live ?? createLiveHub(config, logger),
     errorReporter: options.errorReporter ?? noErrorReporter,
     rateLimiter,
+    flags: createFlagStore(sql, { environment: config.APP_ENV, logger }),
     expectedMigration,
     metrics: options.metrics,
   };
 }
 
-/** Closes what createGatewayDeps opened: live events' NATS connection, the limiter's Redis, the pool (waits up to 5 s). */
+/** Closes what createGatewayDeps opened: live events' NATS connection, the limiter's Redis, the flags' LISTEN, the pool (waits up to 5 s). */
 export async function closeGatewayDeps(deps: GatewayDeps): Promise<void> {
   await deps.live.close();
   await deps.rateLimiter?.close();
+  await deps.flags.close();
   await deps.sql.end({ timeout: 5 });
 }
 

@@ -43,6 +43,21 @@ run() {
 # Dry-run only: a step that is not a single command (a loop, an atomic rename) described in words.
 plan() { [[ $DRY_RUN == 1 ]] && printf '# %s\n' "$*"; return 0; }
 
+# The flags every operator script takes (--env, --env-file, --dry-run, --yes-prod, -h/--help): the catch-all
+# branch of a script's option loop calls `common_flag "$@"; shift "$FLAG_ARGS"`. It sets ENV_NAME, ENV_FILE,
+# DRY_RUN or YES_PROD, and refuses any other argument.
+common_flag() {
+  FLAG_ARGS=1
+  case "$1" in
+    --env) [[ $# -ge 2 ]] || usage_error "--env needs a value"; ENV_NAME="$2"; FLAG_ARGS=2 ;;
+    --env-file) [[ $# -ge 2 ]] || usage_error "--env-file needs a value"; ENV_FILE="$2"; FLAG_ARGS=2 ;;
+    --dry-run) DRY_RUN=1 ;;
+    --yes-prod) YES_PROD=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage_error "unknown argument '$1'" ;;
+  esac
+}
+
 require_env() {
   local env="$1" allowed="${2:-$ENVIRONMENTS}"
   [[ -n "$env" ]] || usage_error "--env is required: one of ${allowed// /, }"

@@ -126,7 +126,10 @@ insert into authenticated_may (object, privilege) values
   ('table public.votes', 'SELECT'),                                 -- ballots, for a re-runnable tally
   ('table public.votes', 'INSERT (proposal_id, team_id, voter_id, choice)'), -- governance.vote casts
   ('table public.votes', 'UPDATE (choice)'),                        -- and changes it until close
-  ('view public.proposal_tallies', 'SELECT');                       -- the tally (security invoker)
+  ('view public.proposal_tallies', 'SELECT'),                       -- the tally (security invoker)
+  -- feature flags (20261205000600)
+  ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
+  ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'); -- platform admins change flags (checked inside)
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

@@ -10,6 +10,7 @@ import { generateAccessKey } from '../../functions/_shared/access-keys.ts';
 import { call, createAccessKey, devLogin, startTestGateway, TEST_JWT_SECRET, type Answer, type TestGateway } from './helpers.ts';
 import {
   appRoutes,
+  demoTeamIds,
   exampleBody,
   jsonBodySchema,
   resolveSchema,
@@ -25,18 +26,6 @@ let token: string;
 /** An agent's access key in the demo team: every case runs as a person and as a key. */
 let agentKey: string;
 let garbageTokens: Record<string, string>;
-
-// ids of the seed, so that an otherwise valid request would reach the handler
-const validIds: Record<string, string> = {
-  teamId: seedIds.demoTeam,
-  team_id: seedIds.demoTeam,
-  channelId: seedIds.generalChannel,
-  channel_id: seedIds.generalChannel,
-  messageId: seedIds.welcomeMessage,
-  keyId: '00000000-0000-4000-8000-00000000beef',
-  role: 'member',
-  bundle: 'member',
-};
 
 beforeAll(async () => {
   gateway = await startTestGateway('api_fuzz');
@@ -88,14 +77,14 @@ const BAD_STRINGS = ['', 'x'.repeat(500), '%00', 'not-a-cursor!', '🙂'];
 
 function fillPath(route: AppRoute, override?: [string, string]): string {
   return route.path.replace(/:(\w+)/g, (_, name: string) =>
-    override && override[0] === name ? override[1] : (validIds[name] ?? seedIds.welcomeMessage),
+    override && override[0] === name ? override[1] : (demoTeamIds[name] ?? seedIds.welcomeMessage),
   );
 }
 
 function validQuery(operation: OpenApiOperation): Record<string, string> {
   const query: Record<string, string> = {};
   for (const parameter of operation.parameters ?? []) {
-    if (parameter.in === 'query' && parameter.required) query[parameter.name] = validIds[parameter.name] ?? 'x';
+    if (parameter.in === 'query' && parameter.required) query[parameter.name] = demoTeamIds[parameter.name] ?? 'x';
   }
   return query;
 }

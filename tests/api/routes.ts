@@ -2,6 +2,21 @@
 // app's OpenAPI document: the fuzz and tenancy tests iterate over this, so a new route is tested as soon
 // as it exists.
 import type { App } from '../../functions/api/app.ts';
+import { seedIds } from '../harness/database.ts';
+
+/** The demo team's (seeded, Alice's) resources by the names routes give their parameters and body fields, so
+    that an otherwise valid request reaches the handler. A domain adds its parameter names here. */
+export const demoTeamIds: Record<string, string> = {
+  teamId: seedIds.demoTeam,
+  team_id: seedIds.demoTeam,
+  channelId: seedIds.generalChannel,
+  channel_id: seedIds.generalChannel,
+  messageId: seedIds.welcomeMessage,
+  // ids that need not exist: the team in the path decides
+  keyId: '00000000-0000-4000-8000-00000000beef',
+  role: 'member',
+  bundle: 'member',
+};
 
 export interface SchemaObject {
   type?: string;

@@ -8,24 +8,11 @@ import * as teams from '../../functions/api/messaging/teams.queries.ts';
 import { teamIsVisible } from '../../functions/api/core/team-visibility.ts';
 import { asUser, seedIds } from '../harness/database.ts';
 import { call, devLogin, expectErrorShape, startTestGateway, type Session, type TestGateway } from './helpers.ts';
-import { appRoutes, exampleBody, type OpenApiDocument } from './routes.ts';
+import { appRoutes, demoTeamIds, exampleBody, type OpenApiDocument } from './routes.ts';
 
 let gateway: TestGateway;
 let carol: Session;
 let followupId: string;
-
-/** Alice's (seeded) resources, by the names routes use for them. */
-const aliceIds: Record<string, string> = {
-  teamId: seedIds.demoTeam,
-  team_id: seedIds.demoTeam,
-  channelId: seedIds.generalChannel,
-  channel_id: seedIds.generalChannel,
-  messageId: seedIds.welcomeMessage,
-  // ids that need not exist: the team in the path decides
-  keyId: '00000000-0000-4000-8000-00000000beef',
-  role: 'member',
-  bundle: 'member',
-};
 
 /** The messaging slice: every route under these prefixes is checked, including ones added later. Other
     routes (health, dev login, the live feed filtered by the caller's teams, the admin console refusing
@@ -78,16 +65,16 @@ describe('a member of another team', () => {
     for (const route of appRoutes(gateway.app)) {
       if (!isMessagingRoute(route.path) || ROUTES_WITHOUT_A_TARGET.has(route.key)) continue;
       const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
-        if (!aliceIds[name]) throw new Error(`${route.key}: no demo-team id for path parameter ${name}; add it to aliceIds`);
-        return aliceIds[name]!;
+        if (!demoTeamIds[name]) throw new Error(`${route.key}: no demo-team id for path parameter ${name}; add it to demoTeamIds`);
+        return demoTeamIds[name]!;
       });
       const operation = document.paths[route.openApiPath]?.[route.method.toLowerCase()];
       if (!operation) throw new Error(`${route.key} is not in the OpenAPI document`);
       const query = (operation.parameters ?? [])
-        .filter((p) => p.in === 'query' && aliceIds[p.name])
-        .map((p) => `${p.name}=${aliceIds[p.name]}`);
+        .filter((p) => p.in === 'query' && demoTeamIds[p.name])
+        .map((p) => `${p.name}=${demoTeamIds[p.name]}`);
       const body = exampleBody(document, operation);
-      for (const key of Object.keys(body ?? {})) if (aliceIds[key]) body![key] = aliceIds[key];
+      for (const key of Object.keys(body ?? {})) if (demoTeamIds[key]) body![key] = demoTeamIds[key];
       const answer = await call(gateway.app, route.method, `${path}${query.length ? `?${query.join('&')}` : ''}`, {
         token: carol.token,
         body,

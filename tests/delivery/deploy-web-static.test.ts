@@ -17,11 +17,11 @@ function build(root: string, version: string): string {
   return dir;
 }
 
-const deploy = (site: string, buildDir: string, extra: string[] = []) =>
+const deploy = (site: string, buildDir: string, extra: string[] = [], env = 'staging') =>
   runScript('scripts/deploy_web.sh', [
     'deploy',
     '--env',
-    'staging',
+    env,
     '--target',
     'static',
     '--build-dir',
@@ -136,31 +136,10 @@ describe('scripts/deploy_web.sh --target static', () => {
     const missing = await deploy(site, path.join(root, 'nope'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/does not exist; build first \(scripts\/build_web\.sh/);
-    const prod = await runScript('scripts/deploy_web.sh', [
-      'deploy',
-      '--env',
-      'prod',
-      '--target',
-      'static',
-      '--build-dir',
-      build(root, 'p'),
-      '--releases-dir',
-      site,
-    ]);
+    const prod = await deploy(site, build(root, 'p'), [], 'prod');
     expect(prod.code).toBe(1);
     expect(prod.stderr).toMatch(/refusing to deploy the static web in prod without --yes-prod/);
-    const prodOk = await runScript('scripts/deploy_web.sh', [
-      'deploy',
-      '--env',
-      'prod',
-      '--target',
-      'static',
-      '--build-dir',
-      build(root, 'p'),
-      '--releases-dir',
-      site,
-      '--yes-prod',
-    ]);
+    const prodOk = await deploy(site, build(root, 'p'), ['--yes-prod'], 'prod');
     expect(prodOk.code, prodOk.output).toBe(0);
     expect(served(site)).toContain('city p');
   });

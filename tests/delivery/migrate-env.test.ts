@@ -1,7 +1,7 @@
 // scripts/migrate.sh per environment against the real local Postgres: prod takes a verified backup before it
 // migrates (one that really restores), refuses without --yes-prod, and a dry run prints the exact commands.
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -161,5 +161,53 @@ describe('scripts/migrate.sh --env', () => {
     const [dump] = readdirSync(backups).filter((name) => name.endsWith('.dump'));
     const { stdout: listing } = await exec('pg_restore', ['--list', path.join(backups, dump!)]);
     expect(listing).toContain(`dbname: ${db}`);
+  });
+});
+
+describe('scripts/migrate.sh keeps the database password off command lines', () => {
+  it('hands it to psql, pg_dump and the Supabase CLI as PGPASSWORD, never as an argument', async () => {
+    const db = await emptyDatabase();
+    const marker = 'Pw-Marker-7f3c91';
+    // the local server trusts 127.0.0.1, so any password connects; what matters is where the password travels
+    const url = databaseUrlFor(db).replace('postgres@', `postgres:${marker}@`);
+    expect(url).toContain(marker);
+    // shims record the arguments psql and pg_dump are started with, then run the real programs
+    const shims = tempDir('pw-shims');
+    const argvLog = path.join(shims, 'argv.log');
+    for (const program of ['psql', 'pg_dump']) {
+      const real = (await exec('bash', ['-c', `command -v ${program}`])).stdout.trim();
+      writeFileSync(path.join(shims, program), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${real}' "$@"\n`, {
+        mode: 0o755,
+      });
+    }
+    // and a sampler catches every other process (the Supabase CLI) while the script runs
+    const seen: string[] = [];
+    const sampler = setInterval(() => {
+      exec('ps', ['-eo', 'args']).then(
+        ({ stdout }) => seen.push(...stdout.split('\n').filter((line) => line.includes('supabase'))),
+        () => {},
+      );
+    }, 25);
+    try {
+      const backups = tempDir('pw-backups');
+      const result = await runScript(
+        'scripts/migrate.sh',
+        ['up', '--env', 'prod', '--db-url', url, '--backup-dir', backups, '--yes-prod'],
+        {
+          env: { PATH: `${shims}:${process.env.PATH}` },
+        },
+      );
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).not.toContain(marker);
+    } finally {
+      clearInterval(sampler);
+    }
+    const argv = readFileSync(argvLog, 'utf8');
+    expect(argv).toContain('--format=custom'); // pg_dump's backup ran through the shim
+    expect(argv.split('\n').length).toBeGreaterThan(3);
+    expect(argv).not.toContain(marker);
+    expect(seen.some((line) => line.includes('db push'))).toBe(true);
+    expect(seen.filter((line) => line.includes(marker))).toEqual([]);
+    expect(await ledger(db)).toBe(migrationVersions.join(','));
   });
 });

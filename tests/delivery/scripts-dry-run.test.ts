@@ -163,16 +163,21 @@ describe('scripts/deploy_api.sh', () => {
   });
 });
 
+/** scripts/deploy_web.sh ACTION --env ENV --target vercel --app APP --env-file FILE [EXTRA…] */
+const vercelWeb = (
+  action: string,
+  env: string,
+  app: string,
+  envFile: string,
+  extra: string[] = [],
+  options?: Parameters<typeof runScript>[2],
+) =>
+  runScript('scripts/deploy_web.sh', [action, '--env', env, '--target', 'vercel', '--app', app, '--env-file', envFile, ...extra], options);
+
 describe('scripts/deploy_web.sh --target vercel', () => {
   it('prod dry run: pull, build, deploy --prebuilt without the domain, promote — with the pinned CLI', async () => {
     const file = writeEnvFile(goodConfig('prod'));
-    const result = await runScript(
-      'scripts/deploy_web.sh',
-      ['deploy', '--env', 'prod', '--target', 'vercel', '--app', 'city', '--env-file', file, '--dry-run'],
-      {
-        env: NO_TOKENS,
-      },
-    );
+    const result = await vercelWeb('deploy', 'prod', 'city', file, ['--dry-run'], { env: NO_TOKENS });
     expect(result.code, result.output).toBe(0);
     expect(commands(result.stdout)).toEqual([
       'node_modules/.bin/vercel pull --yes --environment=production',
@@ -184,35 +189,13 @@ describe('scripts/deploy_web.sh --target vercel', () => {
   });
 
   it('maps dev to preview and staging to its custom environment', async () => {
-    const dev = await runScript('scripts/deploy_web.sh', [
-      'deploy',
-      '--env',
-      'dev',
-      '--target',
-      'vercel',
-      '--app',
-      'admin',
-      '--env-file',
-      writeEnvFile(goodConfig('dev')),
-      '--dry-run',
-    ]);
+    const dev = await vercelWeb('deploy', 'dev', 'admin', writeEnvFile(goodConfig('dev')), ['--dry-run']);
     expect(commands(dev.stdout)).toEqual([
       'node_modules/.bin/vercel pull --yes --environment=preview',
       'node_modules/.bin/vercel build',
       'node_modules/.bin/vercel deploy --prebuilt',
     ]);
-    const staging = await runScript('scripts/deploy_web.sh', [
-      'deploy',
-      '--env',
-      'staging',
-      '--target',
-      'vercel',
-      '--app',
-      'city',
-      '--env-file',
-      writeEnvFile(goodConfig('staging')),
-      '--dry-run',
-    ]);
+    const staging = await vercelWeb('deploy', 'staging', 'city', writeEnvFile(goodConfig('staging')), ['--dry-run']);
     expect(commands(staging.stdout)).toEqual([
       'node_modules/.bin/vercel pull --yes --environment=staging',
       'node_modules/.bin/vercel build --target=staging',
@@ -222,66 +205,23 @@ describe('scripts/deploy_web.sh --target vercel', () => {
 
   it('rollback and promote name the deployment explicitly', async () => {
     const file = writeEnvFile(goodConfig('prod'));
-    const rollback = await runScript('scripts/deploy_web.sh', [
-      'rollback',
-      '--env',
-      'prod',
-      '--target',
-      'vercel',
-      '--app',
-      'city',
-      '--env-file',
-      file,
-      '--to',
-      'https://city-abc.vercel.app',
-      '--dry-run',
-    ]);
+    const rollback = await vercelWeb('rollback', 'prod', 'city', file, ['--to', 'https://city-abc.vercel.app', '--dry-run']);
     expect(commands(rollback.stdout)).toEqual(['node_modules/.bin/vercel rollback https://city-abc.vercel.app --yes']);
-    const noTarget = await runScript('scripts/deploy_web.sh', [
-      'rollback',
-      '--env',
-      'prod',
-      '--target',
-      'vercel',
-      '--app',
-      'city',
-      '--env-file',
-      file,
-      '--dry-run',
-    ]);
+    const noTarget = await vercelWeb('rollback', 'prod', 'city', file, ['--dry-run']);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toMatch(/--to DEPLOYMENT_URL is required/);
   });
 
   it('needs VERCEL_TOKEN and the project ids for a real run, and --yes-prod for prod', async () => {
     const file = writeEnvFile(goodConfig('staging'));
-    const noToken = await runScript(
-      'scripts/deploy_web.sh',
-      ['deploy', '--env', 'staging', '--target', 'vercel', '--app', 'city', '--env-file', file],
-      { env: NO_TOKENS },
-    );
+    const noToken = await vercelWeb('deploy', 'staging', 'city', file, [], { env: NO_TOKENS });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toMatch(/VERCEL_TOKEN is not set; create a token at https:\/\/vercel.com\/account\/tokens/);
     const { VERCEL_PROJECT_ID_ADMIN: _admin, ...withoutAdmin } = goodConfig('staging');
-    const noProject = await runScript('scripts/deploy_web.sh', [
-      'deploy',
-      '--env',
-      'staging',
-      '--target',
-      'vercel',
-      '--app',
-      'admin',
-      '--env-file',
-      writeEnvFile(withoutAdmin),
-      '--dry-run',
-    ]);
+    const noProject = await vercelWeb('deploy', 'staging', 'admin', writeEnvFile(withoutAdmin), ['--dry-run']);
     expect(noProject.code).toBe(1);
     expect(noProject.stderr).toMatch(/VERCEL_PROJECT_ID_ADMIN is not set/);
-    const prod = await runScript(
-      'scripts/deploy_web.sh',
-      ['deploy', '--env', 'prod', '--target', 'vercel', '--app', 'city', '--env-file', writeEnvFile(goodConfig('prod'))],
-      { env: NO_TOKENS },
-    );
+    const prod = await vercelWeb('deploy', 'prod', 'city', writeEnvFile(goodConfig('prod')), [], { env: NO_TOKENS });
     expect(prod.code).toBe(1);
     expect(prod.stderr).toMatch(/refusing to deploy the vercel web in prod without --yes-prod/);
   });

@@ -20,8 +20,10 @@ interface Step {
   name?: string;
   run?: string;
   uses?: string;
+  env?: Record<string, string>;
 }
 interface Job {
+  env?: Record<string, string>;
   environment?: string;
   needs?: string[];
   if?: string;
@@ -40,8 +42,38 @@ const runs = (job: Job) => (job.steps ?? []).map((step) => step.run ?? '').filte
 const stepIndex = (job: Job, pattern: RegExp) => (job.steps ?? []).findIndex((step) => pattern.test(step.run ?? ''));
 
 describe('GitHub Actions workflows', () => {
-  it('are ci.yml and deploy.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml']);
+  it('are ci.yml, deploy.yml and preview.yml', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml']);
+  });
+
+  it('pin every action by commit, give each token only to the steps that use it, and install without scripts', () => {
+    const problems: string[] = [];
+    for (const file of files) {
+      const { jobs } = workflow(file);
+      for (const [name, job] of Object.entries(jobs)) {
+        for (const [variable, value] of Object.entries(job.env ?? {})) {
+          if (/secrets\./.test(value)) problems.push(`${file} ${name}: job-level ${variable} hands a secret to every step`);
+        }
+        for (const step of job.steps ?? []) {
+          const label = `${file} ${name} "${step.name ?? step.run ?? step.uses}"`;
+          if (step.uses && !step.uses.startsWith('./') && !/@[0-9a-f]{40}$/.test(step.uses))
+            problems.push(`${label}: ${step.uses} is not pinned by commit`);
+          if (/npm ci(?![^\n]*--ignore-scripts)/.test(step.run ?? '')) problems.push(`${label}: npm ci without --ignore-scripts`);
+          for (const [variable, value] of Object.entries(step.env ?? {})) {
+            const script = step.run ?? '';
+            // a token must be read by the step: its own command, or a script of ours that needs it
+            const uses =
+              script.includes(variable) ||
+              (variable === 'SUPABASE_ACCESS_TOKEN' && /deploy_api\.sh/.test(script)) ||
+              (variable === 'VERCEL_TOKEN' && /deploy_web\.sh/.test(script)) ||
+              (/SUPABASE_ACCESS_TOKEN|VERCEL_TOKEN/.test(variable) && /preview\.sh/.test(script));
+            if (/secrets\./.test(value) && !/APP_ENV_FILE|BACKUP_PASSPHRASE/.test(variable) && !uses)
+              problems.push(`${label}: ${variable} given to a step that does not use it`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('are clean under actionlint', async () => {

@@ -15,7 +15,7 @@ import { DurableConsumer, type DurableConsumerOptions, type EventHandler } from 
 import { countEvent, readEventCounts } from '../../workers/consumers/telemetry/telemetry.ts';
 import { channelArchived, messageCreated } from './support/events.ts';
 import { useSharedNats } from './support/fixture.ts';
-import { databaseSettings, enqueue, startRelay, waitFor, type StreamSettings } from './support/relay-env.ts';
+import { databaseSettings, enqueue, spawnWorker, startRelay, waitFor, type StreamSettings } from './support/relay-env.ts';
 import { readStream } from './support/stream-reader.ts';
 import { startingUp, startTcpProxy } from './support/tcp-proxy.ts';
 
@@ -166,26 +166,10 @@ describe('durable consumers', () => {
     for (let n = 0; n < 4; n += 1) await enqueue(db.sql, { type: 'message.created', aggregateId: `m-${n}`, payload: messageCreated() });
     await enqueue(db.sql, { type: 'channel.archived', aggregateId: 'c-1', payload: channelArchived() });
 
-    const settings = databaseSettings(db.url);
-    const consumer = spawn(process.execPath, ['--import', 'tsx', 'workers/consumers/telemetry/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        ENV_FILE: '/nonexistent/.env',
-        APP_ENV: 'test',
-        DB_HOST: settings.DB_HOST,
-        DB_PORT: String(settings.DB_PORT),
-        DB_NAME: settings.DB_NAME,
-        DB_USER: settings.DB_USER,
-        NATS_URL: testServices.natsUrl,
-        NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
-        NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
-        NATS_CONSUMER_TELEMETRY: 'telemetry-e2e',
-        METRICS_PORT: String(20_000 + Math.floor(Math.random() * 40_000)),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const consumer = spawnWorker('workers/consumers/telemetry/main.ts', databaseSettings(db.url), testServices.natsUrl, streams, {
+      NATS_CONSUMER_TELEMETRY: 'telemetry-e2e',
     });
-    const exited = new Promise<number | null>((resolve) => consumer.once('exit', resolve));
-    fixture.afterTest(async () => consumer.kill('SIGKILL'));
+    fixture.afterTest(async () => consumer.child.kill('SIGKILL'));
     await waitFor(
       'the counts',
       async () =>
@@ -196,8 +180,8 @@ describe('durable consumers', () => {
         ]),
       20_000,
     );
-    consumer.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    consumer.child.kill('SIGTERM');
+    expect(await consumer.exited).toBe(0);
     const info = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'telemetry-e2e');
     expect(info.num_pending + info.num_ack_pending).toBe(0);
   });

@@ -106,3 +106,49 @@ export function useResource<T>(load: (() => Promise<T>) | null, identity: unknow
   if (state.status === 'error') return { status: 'error', error: state.error, data: state.data, reload };
   return { status: 'loading', data: state.data, reload };
 }
+
+/** The states of a resource before its data can be shown: failed (with a retry), first load, or empty.
+    `isEmpty` says when loaded data has nothing to show; the caller renders the data itself. */
+export function ResourceStates<T>(props: {
+  resource: Resource<T>;
+  loading: string;
+  failed: string;
+  empty?: { when: (data: T) => boolean; text: ReactNode };
+}) {
+  const { resource, empty } = props;
+  return (
+    <>
+      {resource.status === 'error' && <ErrorState title={props.failed} error={resource.error} onRetry={resource.reload} />}
+      {resource.status === 'loading' && resource.data === undefined && <LoadingState label={props.loading} />}
+      {empty && resource.data !== undefined && empty.when(resource.data) && <EmptyState>{empty.text}</EmptyState>}
+    </>
+  );
+}
+
+/** A table's column headings. */
+export function ColumnHeads({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th scope="col" key={name}>
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** Who is signed in, with the way out; `children` come first (e.g. the live connection's state). */
+export function SignedInAs({ email, onSignOut, children }: { email: string; onSignOut: () => void; children?: ReactNode }) {
+  return (
+    <div className="who">
+      {children}
+      <span>{email}</span>
+      <button type="button" className="secondary" onClick={onSignOut}>
+        Sign out
+      </button>
+    </div>
+  );
+}

@@ -4,7 +4,6 @@
 // with the tags that say where it broke, and without the payload.
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjectFor } from '../../functions/_shared/events/catalog.ts';
@@ -15,7 +14,7 @@ import { testServices } from '../../tests/harness/services.ts';
 import { startSentryEndpoint, type SentryEndpoint } from '../../tests/monitoring/sentry-endpoint.ts';
 import { messageCreated } from '../../tests/relay/support/events.ts';
 import { useSharedNats } from '../../tests/relay/support/fixture.ts';
-import { databaseSettings, enqueue, spawnRelay, waitFor } from '../../tests/relay/support/relay-env.ts';
+import { databaseSettings, enqueue, spawnRelay, spawnWorker, waitFor } from '../../tests/relay/support/relay-env.ts';
 import { createWorkerErrorReporter, IncidentReporter } from './sentry.ts';
 
 const fixture = useSharedNats();
@@ -105,27 +104,12 @@ describe('Sentry in the workers', () => {
       headers: h,
     });
 
-    const settings = databaseSettings(db.url);
-    const consumer = spawn(process.execPath, ['--import', 'tsx', 'workers/consumers/telemetry/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        ENV_FILE: '/nonexistent/.env',
-        APP_ENV: 'test',
-        DB_HOST: settings.DB_HOST,
-        DB_PORT: String(settings.DB_PORT),
-        DB_NAME: settings.DB_NAME,
-        DB_USER: settings.DB_USER,
-        NATS_URL: testServices.natsUrl,
-        NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
-        NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
-        NATS_CONSUMER_TELEMETRY: 'telemetry-sentry',
-        CONSUMER_MAX_DELIVER: '2',
-        SENTRY_DSN: endpoint.dsn,
-        METRICS_PORT: String(20_000 + Math.floor(Math.random() * 40_000)),
-      },
-      stdio: 'ignore',
+    const consumer = spawnWorker('workers/consumers/telemetry/main.ts', databaseSettings(db.url), testServices.natsUrl, streams, {
+      NATS_CONSUMER_TELEMETRY: 'telemetry-sentry',
+      CONSUMER_MAX_DELIVER: '2',
+      SENTRY_DSN: endpoint.dsn,
     });
-    fixture.afterTest(async () => consumer.kill('SIGKILL'));
+    fixture.afterTest(async () => consumer.child.kill('SIGKILL'));
     const deadLetter = 'dead_letter:handler_failed:message.created';
     await waitFor('the dead letter to reach Sentry', () => eventsWith(deadLetter).length > 0, 20_000);
 

@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../../_shared/auth.ts';
 import type { Config } from '../../_shared/config.ts';
 import { transactionLimits, withUserTransaction, type Sql, type Tx } from '../../_shared/db.ts';
 import { errorBody, type ErrorStatus } from '../../_shared/errors.ts';
+import type { FlagStore } from '../../_shared/flags/store.ts';
 import type { Logger } from '../../_shared/log.ts';
 import type { GatewayMetrics } from '../../_shared/metrics.ts';
 import type { RateLimiter } from '../../_shared/rate-limit.ts';
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   rateLimiter: RateLimiter | null;
   /** Newest migration version this code expects (see newestMigrationVersion); /api/ready compares it. */
   expectedMigration: string | null;
+  /** Feature flags, in memory, kept current by NOTIFY (loads on first use). */
+  flags: FlagStore;
   /** Request metrics, served at GET /metrics (local and self-hosted only: an edge isolate is not scraped). */
   metrics?: GatewayMetrics;
 }

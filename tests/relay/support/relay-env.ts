@@ -101,14 +101,16 @@ export interface RelayProcess {
   exited: Promise<number | string>;
 }
 
-/** The relay as it runs in production: `node --import tsx workers/outbox-relay/main.ts`, configured by env. */
-export function spawnRelay(
+/** A worker as it runs in production: `node --import tsx <entry>`, configured by env only (no .env file), on
+    `database` and `streams`, with its own /metrics port (a clash is only logged, but stays out of everyone's way). */
+export function spawnWorker(
+  entry: string,
   database: DatabaseSettings,
   natsUrl: string,
   streams: StreamSettings,
   env: Record<string, string> = {},
 ): RelayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/outbox-relay/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       PATH: process.env.PATH,
       ENV_FILE: '/nonexistent/.env',
@@ -122,13 +124,6 @@ export function spawnRelay(
       NATS_URL: natsUrl,
       NATS_STREAM_EVENTS: streams.NATS_STREAM_EVENTS,
       NATS_SUBJECT_PREFIX: streams.NATS_SUBJECT_PREFIX,
-      OUTBOX_RELAY_BATCH_SIZE: '200',
-      OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
-      OUTBOX_RELAY_PUBLISH_TIMEOUT_MS: '1000',
-      OUTBOX_RELAY_BACKOFF_BASE_MS: '50',
-      OUTBOX_RELAY_BACKOFF_MAX_MS: '500',
-      OUTBOX_RELAY_LEASE_INTERVAL_MS: '200',
-      // its own /metrics port (a clash is only logged, but stays out of everyone's way)
       METRICS_PORT: String(20_000 + Math.floor(Math.random() * 40_000)),
       ...env,
     },
@@ -140,6 +135,18 @@ export function spawnRelay(
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   return { child, lines, exited };
 }
+
+/** The relay as it runs in production, with the test's short intervals. */
+export const spawnRelay = (database: DatabaseSettings, natsUrl: string, streams: StreamSettings, env: Record<string, string> = {}) =>
+  spawnWorker('workers/outbox-relay/main.ts', database, natsUrl, streams, {
+    OUTBOX_RELAY_BATCH_SIZE: '200',
+    OUTBOX_RELAY_POLL_INTERVAL_MS: '200',
+    OUTBOX_RELAY_PUBLISH_TIMEOUT_MS: '1000',
+    OUTBOX_RELAY_BACKOFF_BASE_MS: '50',
+    OUTBOX_RELAY_BACKOFF_MAX_MS: '500',
+    OUTBOX_RELAY_LEASE_INTERVAL_MS: '200',
+    ...env,
+  });
 
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { describeError } from '../../shared/api-errors.ts';
-import { EmptyState, ErrorState, Field, LoadingState, useResource } from '../../shared/ui.tsx';
+import { ColumnHeads, EmptyState, ErrorState, Field, LoadingState, ResourceStates, useResource } from '../../shared/ui.tsx';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const when = (value: string | null) => (value ? dateFormat.format(new Date(value)) : '—');
@@ -112,23 +112,15 @@ function TeamKeys({ api, teamId, teamName }: { api: ApiClient; teamId: string; t
       <section className="card wide" aria-labelledby="keys-list-heading">
         <h3 id="keys-list-heading">Keys of {teamName}</h3>
         {actionError !== null && <ErrorState title="That did not work." error={actionError} />}
-        {keys.status === 'error' && <ErrorState title="Could not list the keys." error={keys.error} onRetry={keys.reload} />}
-        {keys.status === 'loading' && !keys.data && <LoadingState label="Listing the keys…" />}
-        {keys.data && keys.data.items.length === 0 && <EmptyState>No keys yet.</EmptyState>}
+        <ResourceStates
+          resource={keys}
+          loading="Listing the keys…"
+          failed="Could not list the keys."
+          empty={{ when: (d) => d.items.length === 0, text: 'No keys yet.' }}
+        />
         {keys.data && keys.data.items.length > 0 && (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">For</th>
-                <th scope="col">Bundle</th>
-                <th scope="col">Starts with</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Name', 'For', 'Bundle', 'Starts with', 'Expires', 'Last used', 'State', 'Actions']} />
             <tbody>
               {keys.data.items.map((key) => {
                 const live = !key.revoked_at && new Date(key.expires_at).getTime() > Date.now();

@@ -1,17 +1,20 @@
 // The admin console. Overview: platform admins only (the gateway checks platform.admin on every call; the
-// console only says early that an account is not one). Access keys: anyone who manages a team's keys.
+// console only says early that an account is not one). Access keys: anyone who manages a team's keys. Feature
+// flags: platform admins (flag.manage).
 import { useEffect, useMemo, useState } from 'react';
 import { createApiClient } from '../../shared/api.ts';
 import { createSessionStore, type Session, type SessionStore } from '../../shared/session.ts';
 import { SignIn } from '../../shared/SignIn.tsx';
-import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { ErrorState, LoadingState, SignedInAs } from '../../shared/ui.tsx';
 import { AccessKeys } from './AccessKeys.tsx';
+import { Flags } from './Flags.tsx';
 import { Overview } from './Overview.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
 const SECTIONS = [
   { id: 'overview', label: 'Overview' },
   { id: 'keys', label: 'Access keys' },
+  { id: 'flags', label: 'Feature flags' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -64,18 +67,17 @@ export function AdminApp() {
             ))}
           </ul>
         </nav>
-        <div className="who">
-          <span>{session.email}</span>
-          <button type="button" className="secondary" onClick={() => void store.signOut()}>
-            Sign out
-          </button>
-        </div>
+        <SignedInAs email={session.email} onSignOut={() => void store.signOut()} />
       </header>
       <main id="main" tabIndex={-1} className="console">
         {section === 'keys' ? (
           <AccessKeys api={api} />
         ) : session.isPlatformAdmin ? (
-          <Overview api={api} />
+          section === 'flags' ? (
+            <Flags api={api} />
+          ) : (
+            <Overview api={api} />
+          )
         ) : (
           <div className="state error" role="alert">
             <p>

@@ -2,7 +2,7 @@
 // Refreshes itself every few seconds (can be paused) so an operator watches a backlog drain.
 import { useEffect, useState } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
-import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { ColumnHeads, EmptyState, ResourceStates, useResource } from '../../shared/ui.tsx';
 
 const REFRESH_MS = 2000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
@@ -44,20 +44,13 @@ export function Overview({ api }: { api: ApiClient }) {
           </span>
         )}
       </div>
-      {status.status === 'error' && <ErrorState title="Could not read the platform status." error={status.error} onRetry={status.reload} />}
-      {!data && status.status === 'loading' && <LoadingState label="Reading the platform status…" />}
+      <ResourceStates resource={status} loading="Reading the platform status…" failed="Could not read the platform status." />
       {data && (
         <div className="panels">
           <section className="card components" aria-labelledby="components-heading">
             <h3 id="components-heading">Components</h3>
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Component</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Detail</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Component', 'Status', 'Detail']} />
               <tbody>
                 {data.components.map((component) => (
                   <tr key={component.name} data-component={component.name}>
@@ -108,13 +101,7 @@ export function Overview({ api }: { api: ApiClient }) {
             {data.outbox && data.outbox.newest_dead_letters.length > 0 && (
               <table>
                 <caption>Newest dead letters</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Event', 'Attempts', 'Last error']} />
                 <tbody>
                   {data.outbox.newest_dead_letters.map((d) => (
                     <tr key={d.id}>
@@ -137,14 +124,7 @@ export function Overview({ api }: { api: ApiClient }) {
                 <caption>
                   {stream.name}: {stream.found ? `${stream.messages} messages` : 'not found'}
                 </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Consumer</th>
-                    <th scope="col">Pending</th>
-                    <th scope="col">Awaiting ack</th>
-                    <th scope="col">Redelivered</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Consumer', 'Pending', 'Awaiting ack', 'Redelivered']} />
                 <tbody>
                   {stream.consumers.length === 0 && (
                     <tr>
@@ -169,21 +149,15 @@ export function Overview({ api }: { api: ApiClient }) {
       )}
       <section className="card audit" aria-labelledby="audit-heading">
         <h3 id="audit-heading">Recent audit log</h3>
-        {audit.status === 'error' && <ErrorState title="Could not read the audit log." error={audit.error} onRetry={audit.reload} />}
-        {!audit.data && audit.status === 'loading' && <LoadingState label="Reading the audit log…" />}
-        {audit.data && audit.data.items.length === 0 && <EmptyState>Nothing has been audited yet.</EmptyState>}
+        <ResourceStates
+          resource={audit}
+          loading="Reading the audit log…"
+          failed="Could not read the audit log."
+          empty={{ when: (d) => d.items.length === 0, text: 'Nothing has been audited yet.' }}
+        />
         {audit.data && audit.data.items.length > 0 && (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Team</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Request</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['When', 'Who', 'Team', 'Action', 'Target', 'Request']} />
             <tbody>
               {audit.data.items.map((entry) => (
                 <tr key={entry.id}>

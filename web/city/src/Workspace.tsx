@@ -2,9 +2,10 @@
 // and a thread panel for followups. Live events mark views stale; stale views reload through the API.
 import { useEffect, useMemo, useState } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
+import { useBooleanFlag, useGatewayFlags } from '../../shared/flags.ts';
 import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
-import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
 import { ChannelView } from './ChannelView.tsx';
 import { GovernancePage } from './GovernancePage.tsx';
 import { ProjectsBoard } from './ProjectsBoard.tsx';
@@ -21,6 +22,8 @@ const liveLabels: Record<LiveStatus, string> = {
 
 export function Workspace({ api, store, session }: { api: ApiClient; store: SessionStore; session: Session }) {
   const { versionOf, status } = useLiveVersions(() => store.accessToken());
+  useGatewayFlags(api);
+  const announcement = useBooleanFlag('city.announcement', false);
   const teams = useResource(() => expectOk(api.api.teams.$get()), [], versionOf('teams'));
   const [teamId, setTeamId] = useState<string | null>(null);
   const [channel, setChannel] = useState<Channel | null>(null);
@@ -49,16 +52,18 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
       </a>
       <header className="app-header">
         <h1>DAARION.city</h1>
-        <div className="who">
+        <SignedInAs email={session.email} onSignOut={() => void store.signOut()}>
           <span role="status" className={`live-status ${status}`}>
             {liveLabels[status]}
           </span>
-          <span>{session.email}</span>
-          <button type="button" className="secondary" onClick={() => void store.signOut()}>
-            Sign out
-          </button>
-        </div>
+        </SignedInAs>
       </header>
+      {announcement && (
+        // behind the city.announcement flag: operators switch it on in the admin console, no deploy needed
+        <p className="announcement" role="status">
+          Scheduled maintenance tonight, 22:00–22:30 UTC: messages may arrive a few minutes late.
+        </p>
+      )}
       <div className="workspace">
         <aside className="sidebar" aria-label="Teams and channels">
           {teams.status === 'loading' && !teams.data && <LoadingState label="Loading your teams…" />}
