@@ -70,4 +70,12 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     port: { variable: 'METRICS_PORT', default: 9464 },
     onSigterm: 'the receiver closes its server and exits (the totals restart at 0: Prometheus sees a counter reset)',
   },
+  {
+    name: 'governance-scheduler',
+    variables: 'governanceScheduler',
+    entry: 'workers/governance-scheduler/main.ts',
+    description: 'closes and executes governance proposals when due, safe on several instances (workers/governance-scheduler)',
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the scheduler finishes the tick in flight (one transaction), then exits',
+  },
 ];

@@ -52,6 +52,12 @@ export const CAPABILITIES = {
   'governance.vote': team(),
   'flag.manage': { scope: 'platform', privileged: true },
   'storage.write': team(),
+  // projects and governance (20261205000400, 20261205000410)
+  'project.read': team(),
+  'task.write': team(),
+  'project.manage': team(true),
+  'governance.propose': team(),
+  'governance.manage': team(true),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

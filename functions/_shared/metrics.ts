@@ -265,3 +265,31 @@ export function createNatsExporterMetrics(registry: Registry = new Registry()) {
   };
 }
 export type NatsExporterMetrics = ReturnType<typeof createNatsExporterMetrics>;
+
+/** The governance scheduler's metrics (workers/governance-scheduler): steps by the state reached, ticks by
+    outcome, tick duration. Every instance reports its own; sum over instances for the team-wide figures. */
+export function createGovernanceSchedulerMetrics(registry: Registry = new Registry()) {
+  return {
+    registry,
+    steps: new Counter({
+      name: 'governance_scheduler_steps_total',
+      help: 'Proposals moved one step by this instance, by the state they reached',
+      labelNames: ['to_state'] as const,
+      registers: [registry],
+    }),
+    ticks: new Counter({
+      name: 'governance_scheduler_ticks_total',
+      help: 'Scheduler ticks by outcome (ok, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    tickSeconds: new Histogram({
+      name: 'governance_scheduler_tick_seconds',
+      help: 'Duration of one scheduler tick (one transaction)',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
+  };
+}
+
+export type GovernanceSchedulerMetrics = ReturnType<typeof createGovernanceSchedulerMetrics>;

@@ -25,6 +25,9 @@ import { meRoutes } from './access/me.routes.ts';
 import { invitationRoutes } from './messaging/invitations.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
+import { governanceRoutes } from './governance/governance.routes.ts';
+import { projectRoutes } from './projects/projects.routes.ts';
+import { taskRoutes } from './projects/tasks.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
 import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
@@ -110,6 +113,9 @@ export function createApp(deps: GatewayDeps) {
     .route('/agent-runs', runRoutes)
     .route('/embassy', embassyWebhookRoutes)
     .route('/teams', rwaRoutes)
+    .route('/projects', projectRoutes)
+    .route('/tasks', taskRoutes)
+    .route('/governance', governanceRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

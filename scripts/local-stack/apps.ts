@@ -125,6 +125,13 @@ export const APPS: AppDefinition[] = [
     readyUrl: (ctx) => `http://${ctx.config.METRICS_HOST}:${ctx.config.NATS_EXPORTER_PORT}/metrics`,
     urls: (ctx) => [{ label: 'NATS metrics', url: `http://${ctx.config.METRICS_HOST}:${ctx.config.NATS_EXPORTER_PORT}/metrics` }],
   },
+  {
+    name: 'governance-scheduler',
+    entry: 'workers/governance-scheduler/main.ts',
+    description: 'the governance scheduler (closes and executes proposals)',
+    command: nodeScript('workers/governance-scheduler/main.ts'),
+    env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 6) }),
+  },
   viteApp('web-city', 'web/city', 'city web app', 5173),
   viteApp('web-admin', 'web/admin', 'admin web app', 5174),
 ];

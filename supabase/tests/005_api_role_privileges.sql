@@ -106,6 +106,25 @@ insert into authenticated_may (object, privilege) values
   ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
   ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
   ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
+  -- projects and tasks (20261205000400): RLS by project.read / task.write / project.manage
+  ('table public.projects', 'SELECT'),                              -- holders of project.read see projects
+  ('table public.projects', 'INSERT (team_id, name, description, created_by)'), -- project.manage creates
+  ('table public.projects', 'UPDATE (name, description, archived_at)'), -- project.manage renames and archives
+  ('table public.tasks', 'SELECT'),                                 -- holders of project.read see tasks
+  ('table public.tasks', 'INSERT (project_id, team_id, title, description, position, due_on, labels, source_message_id, created_by)'), -- task.write creates
+  ('table public.tasks', 'UPDATE (title, description, status, position, due_on, labels)'), -- task.write edits and moves (trigger checks the step)
+  ('table public.task_assignees', 'SELECT'),                        -- who works on what
+  ('table public.task_assignees', 'INSERT (task_id, team_id, assignee_id, assigned_by)'), -- task.write assigns
+  ('table public.task_assignees', 'DELETE'),                        -- task.write unassigns
+  -- governance (20261205000410): the state machine's steps beyond cancel belong to the scheduler
+  ('table public.governance_settings', 'SELECT'),                   -- members see how their team decides
+  ('table public.proposals', 'SELECT'),                             -- voters see proposals
+  ('table public.proposals', 'INSERT (team_id, kind, title, body, action, created_by)'), -- governance.propose (window and thresholds set by trigger)
+  ('table public.proposals', 'UPDATE (state)'),                     -- cancel only (policy and trigger)
+  ('table public.votes', 'SELECT'),                                 -- ballots, for a re-runnable tally
+  ('table public.votes', 'INSERT (proposal_id, team_id, voter_id, choice)'), -- governance.vote casts
+  ('table public.votes', 'UPDATE (choice)'),                        -- and changes it until close
+  ('view public.proposal_tallies', 'SELECT'),                       -- the tally (security invoker)
   -- feature flags (20261205000600)
   ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
   ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'), -- platform admins change flags (checked inside)

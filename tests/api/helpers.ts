@@ -160,3 +160,16 @@ export async function createAccessKey(
   if (answer.status !== 201) throw new Error(`creating an access key failed: ${answer.status} ${JSON.stringify(answer.body)}`);
   return { key: answer.body.key, keyId: answer.body.access_key.id, principalId: answer.body.access_key.principal.id };
 }
+
+/** `invitee` joins `teamId` the way people do: `inviter` invites their email, they accept. Returns the accept's status. */
+export async function joinByInvitation(app: App, inviter: Session, teamId: string, invitee: Session, role = 'member'): Promise<number> {
+  const invited = await call(app, 'POST', `/api/teams/${teamId}/invitations`, {
+    token: inviter.token,
+    body: { email: invitee.email, role },
+  });
+  if (invited.status >= 300) throw new Error(`inviting ${invitee.email} failed: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const mine = await call<{ items: { id: string; team_id: string }[] }>(app, 'GET', '/api/invitations/mine', { token: invitee.token });
+  const invitation = mine.body.items.find((item) => item.team_id === teamId);
+  if (!invitation) throw new Error(`${invitee.email} has no invitation to ${teamId}`);
+  return (await call(app, 'POST', `/api/invitations/${invitation.id}/accept`, { token: invitee.token })).status;
+}

@@ -104,6 +104,7 @@ describe('the smoke check against the local gateway under Deno', () => {
       'message listed',
       'archive channel',
       'checklist: login/chat',
+      'checklist: governance flow',
     ]) {
       expect(result.stdout, result.output).toMatch(new RegExp(`^  PASS\\s+${step}\\s`, 'm'));
     }
@@ -114,7 +115,7 @@ describe('the smoke check against the local gateway under Deno', () => {
     expect(result.stdout).not.toMatch(/PASS\s+checklist: test payout/);
     // this run has no partner secrets (the item passing is tests/embassy/smoke-item.test.ts)
     expect(result.stdout).toMatch(/^ {2}NOT CHECKED\s+checklist: Embassy test call\s+no EMBASSY_WEBHOOK_SECRET_\* is set/m);
-    expect(result.stdout).toMatch(/^smoke: 10 passed, 1 not available yet, 1 not checked$/m);
+    expect(result.stdout).toMatch(/^smoke: 11 passed, 1 not available yet, 1 not checked$/m);
 
     // what the smoke check did is really in the database, outbox events included
     const [channel] = await db.sql<{ id: string; archived: boolean }[]>`

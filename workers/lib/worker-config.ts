@@ -47,6 +47,7 @@ export const WORKER_VARIABLES = {
   ],
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
+  governanceScheduler: [...COMMON, ...DATABASE],
   /** scripts/flags.ts: reads the flags, nothing else */
   flags: ['LOG_LEVEL', ...DATABASE],
 } as const satisfies Record<string, readonly (keyof Config)[]>;

@@ -4,12 +4,20 @@
 import type { z } from 'zod';
 import { agentEvents } from './agents.ts';
 import { embassyEvents } from './embassy.ts';
+import { governanceEvents } from './governance.ts';
 import { messagingEvents } from './messaging.ts';
+import { projectEvents } from './projects.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
-export const domainCatalogs = { messaging: messagingEvents, agents: agentEvents, embassy: embassyEvents } as const;
+export const domainCatalogs = {
+  messaging: messagingEvents,
+  agents: agentEvents,
+  embassy: embassyEvents,
+  projects: projectEvents,
+  governance: governanceEvents,
+} as const;
 
-export const eventCatalog = { ...messagingEvents, ...agentEvents, ...embassyEvents } as const;
+export const eventCatalog = { ...messagingEvents, ...agentEvents, ...embassyEvents, ...projectEvents, ...governanceEvents } as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;

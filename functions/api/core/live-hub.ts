@@ -28,6 +28,16 @@ export const LIVE_EVENT_TYPES = [
   'agent_run.failed',
   'agent_run.cancelled',
   'agent_run.expired',
+  // projects and governance: boards and tallies update live
+  'project.created',
+  'project.updated',
+  'task.created',
+  'task.updated',
+  'task.status_changed',
+  'task.assignees_changed',
+  'proposal.created',
+  'proposal.vote_cast',
+  'proposal.state_changed',
 ] as const satisfies readonly EventType[];
 
 export interface LiveEvent {

@@ -9,6 +9,8 @@ import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '.
 import { ChannelView } from './ChannelView.tsx';
 import { Invitations } from './Invitations.tsx';
 import { RwaInventory } from './RwaInventory.tsx';
+import { GovernancePage } from './GovernancePage.tsx';
+import { ProjectsBoard } from './ProjectsBoard.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
 import { useLiveVersions } from './live-versions.ts';
@@ -29,6 +31,8 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
   const [channel, setChannel] = useState<Channel | null>(null);
   const channelId = channel?.id ?? null;
   const [threadId, setThreadId] = useState<string | null>(null);
+  // what the main area shows for the team: a channel, the projects board, or the proposals
+  const [view, setView] = useState<'channels' | 'projects' | 'governance'>('channels');
 
   const teamList = teams.data?.items;
   useEffect(() => {
@@ -93,6 +97,22 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
             </nav>
           )}
           {team && (
+            <nav aria-label="Team work">
+              <ul className="nav-list">
+                <li>
+                  <button type="button" aria-current={view === 'projects'} onClick={() => setView('projects')}>
+                    Projects board
+                  </button>
+                </li>
+                <li>
+                  <button type="button" aria-current={view === 'governance'} onClick={() => setView('governance')}>
+                    Proposals
+                  </button>
+                </li>
+              </ul>
+            </nav>
+          )}
+          {team && (
             <TeamSidebar
               api={api}
               team={team}
@@ -102,13 +122,18 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
               onSelectChannel={(selected) => {
                 setChannel(selected);
                 setThreadId(null);
+                setView('channels');
               }}
             />
           )}
           {team && <RwaInventory key={team.id} api={api} team={team} />}
         </aside>
         <main id="main" className="channel" tabIndex={-1}>
-          {channel ? (
+          {team && view === 'projects' ? (
+            <ProjectsBoard key={team.id} api={api} teamId={team.id} version={versionOf(`projects:${team.id}`)} />
+          ) : team && view === 'governance' ? (
+            <GovernancePage key={team.id} api={api} teamId={team.id} version={versionOf(`governance:${team.id}`)} />
+          ) : channel ? (
             <ChannelView
               key={channel.id}
               api={api}

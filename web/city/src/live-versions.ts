@@ -1,5 +1,6 @@
 // Turns live events into "this view is stale" counters: a view reloads when its counter changes.
-// Keys: `teams` (my teams), `team:<id>` (its channels and members), `channel:<id>` (top-level messages),
+// Keys: `teams` (my teams), `team:<id>` (its channels and members), `projects:<team>` (its boards),
+// `governance:<team>` (its proposals and tallies), `channel:<id>` (top-level messages),
 // `thread:<id>` (a message's followups).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { apiBaseUrl } from '../../shared/config.ts';
@@ -26,6 +27,18 @@ export function keysTouchedBy(event: LiveEvent): string[] {
       return ['teams', `team:${id('team_id')}`];
     case 'team.created':
       return ['teams'];
+    case 'project.created':
+    case 'project.updated':
+      return [`projects:${id('team_id')}`];
+    case 'task.created':
+    case 'task.updated':
+    case 'task.status_changed':
+    case 'task.assignees_changed':
+      return [`projects:${id('team_id')}`];
+    case 'proposal.created':
+    case 'proposal.vote_cast':
+    case 'proposal.state_changed':
+      return [`governance:${id('team_id')}`];
     default:
       return [];
   }

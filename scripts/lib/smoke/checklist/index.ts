@@ -4,6 +4,7 @@
 import type { SmokeClient } from '../client.ts';
 import { agentRunItem } from './agent-run.ts';
 import { embassyCall } from './embassy.ts';
+import { governanceFlow } from './governance-flow.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -39,4 +40,9 @@ const notBuiltYet = (name: string, routePrefix: string, feature: string): Checkl
   },
 });
 
-export const CHECKLIST: ChecklistItem[] = [agentRunItem, notBuiltYet('test payout', '/api/wallet', 'the wallet'), embassyCall];
+export const CHECKLIST: ChecklistItem[] = [
+  agentRunItem,
+  notBuiltYet('test payout', '/api/wallet', 'the wallet'),
+  embassyCall,
+  governanceFlow,
+];

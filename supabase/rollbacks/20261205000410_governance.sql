@@ -1,0 +1,21 @@
+-- Rollback of 20261205000410_governance.sql: settings, proposals, votes, the tally and the scheduler's step;
+-- the capabilities and event types the migration added.
+drop function if exists app.governance_tick(integer, timestamptz);
+drop view if exists public.proposal_tallies;
+drop table if exists public.votes;
+drop function if exists app.execute_proposal_action(public.proposals);
+drop table if exists public.proposals;
+drop trigger if exists teams_governance_settings on public.teams;
+drop table if exists public.governance_settings;
+drop function if exists app.vote_events();
+drop function if exists app.proposal_events();
+drop function if exists app.guard_vote();
+drop function if exists app.guard_proposal_transition();
+drop function if exists app.prepare_proposal();
+drop function if exists app.governance_parameter_valid(jsonb);
+drop function if exists app.create_governance_settings();
+drop type if exists public.vote_choice;
+drop type if exists public.proposal_state;
+drop type if exists public.proposal_kind;
+delete from app.event_types where event_type in ('proposal.created', 'proposal.vote_cast', 'proposal.state_changed');
+delete from public.capabilities where name in ('governance.propose', 'governance.manage');
