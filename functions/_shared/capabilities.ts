@@ -47,6 +47,7 @@ export const CAPABILITIES = {
   'governance.vote': team(),
   'flag.manage': team(true),
   'storage.write': team(),
+  'storage.read': team(),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -107,7 +107,15 @@ insert into authenticated_may (object, privilege) values
   ('function app.create_service_principal(uuid, text, text)', 'EXECUTE'), -- key.manage holders create agents and integrations
   ('function app.create_access_key(uuid, uuid, text, text, text, bytea, text, timestamp with time zone, uuid)', 'EXECUTE'), -- and their keys (hash only)
   ('function app.rotate_access_key(uuid, bytea, text, timestamp with time zone, interval)', 'EXECUTE'), -- rotate them
-  ('function app.revoke_access_key(uuid)', 'EXECUTE');              -- and revoke them
+  ('function app.revoke_access_key(uuid)', 'EXECUTE'),              -- and revoke them
+  -- storage (20261205000500)
+  ('table public.files', 'SELECT'),                                  -- holders of storage.read see their team's files
+  ('table public.files', 'INSERT (team_id, owner_id, bucket, object_key, name, declared_type, size_bytes, sha256, upload_expires_at)'), -- uploaders start an upload (pending)
+  ('table public.files', 'UPDATE (content_type, status, reject_reason, stored_at, deleted_at)'), -- uploaders confirm, reject and delete their own
+  ('table public.message_attachments', 'SELECT'),                    -- attachments of one's teams' messages
+  ('table public.message_attachments', 'INSERT (message_id, file_id, team_id)'), -- authors attach their own stored files
+  ('function app.team_storage_bytes(uuid)', 'EXECUTE'),              -- the quota check
+  ('function app.lock_team_storage(uuid)', 'EXECUTE');               -- serialises it per team
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

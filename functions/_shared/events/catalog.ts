@@ -3,11 +3,12 @@
 // (subject and headers) and the consumers (payload parsing). Add an event here first, then emit it.
 import type { z } from 'zod';
 import { messagingEvents } from './messaging.ts';
+import { storageEvents } from './storage.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
-export const domainCatalogs = { messaging: messagingEvents } as const;
+export const domainCatalogs = { messaging: messagingEvents, storage: storageEvents } as const;
 
-export const eventCatalog = { ...messagingEvents } as const;
+export const eventCatalog = { ...messagingEvents, ...storageEvents } as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;
