@@ -22,6 +22,7 @@ import { meRoutes } from './access/me.routes.ts';
 import { liveRoutes } from './messaging/live.routes.ts';
 import { messageRoutes } from './messaging/messages.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
+import { fileRoutes } from './storage/files.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -98,6 +99,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/channels', channelRoutes)
     .route('/messages', messageRoutes)
     .route('/live', liveRoutes)
+    .route('/files', fileRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 
