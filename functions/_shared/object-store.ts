@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -32,6 +33,8 @@ export interface ObjectStore {
   read(key: string): Promise<ReadableStream<Uint8Array>>;
   /** Deletes the object; deleting a missing object is not an error (S3 semantics). */
   delete(key: string): Promise<void>;
+  /** Every object of the bucket (key, size, last modified), page by page (the sweeper). */
+  list(): AsyncIterable<{ key: string; size: number; lastModified: Date }>;
   /** Creates the bucket if missing (provisioning; private: no ACL or policy is ever granted). */
   ensureBucket(): Promise<void>;
 }
@@ -98,6 +101,16 @@ export function createObjectStore(settings: StorageSettings): ObjectStore {
     },
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async *list() {
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, MaxKeys: 1000 }));
+        for (const object of page.Contents ?? []) {
+          if (object.Key) yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     },
     async ensureBucket() {
       try {
