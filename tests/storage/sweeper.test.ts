@@ -82,3 +82,23 @@ it('reports orphans both ways, deletes only orphan objects with --apply, and kee
   const again = await sweepStorage(gateway.sql, store, { apply: true, graceMs: 0 });
   expect(again.orphanObjects).toEqual([]);
 });
+
+it('deleting a message deletes the files only it carried (file.deleted in the same transaction); the sweeper removes their objects', async () => {
+  const file = await storedFile('attached to a doomed message');
+  const posted = await call<{ id: string }>(gateway.app, 'POST', '/api/messages', {
+    token,
+    body: { channel_id: seedIds.generalChannel, body: 'with a file' },
+  });
+  expect(
+    (await call(gateway.app, 'POST', `/api/files/${file.id}/attachments`, { token, body: { message_id: posted.body.id } })).status,
+  ).toBe(201);
+  expect((await call(gateway.app, 'DELETE', `/api/messages/${posted.body.id}`, { token })).status).toBe(200);
+
+  expect((await call(gateway.app, 'GET', `/api/files/${file.id}`, { token })).status).toBe(404);
+  const [event] = await gateway.database.sql<{ n: number }[]>`
+    select count(*)::int as n from public.outbox_events where event_type = 'file.deleted' and aggregate_id = ${file.id}`;
+  expect(event!.n).toBe(1);
+  const swept = await sweepStorage(gateway.sql, store, { apply: true, graceMs: 0 });
+  expect(swept.orphanObjects).toEqual([file.key]);
+  expect(await store.head(file.key)).toBeNull();
+});
