@@ -188,6 +188,7 @@ const configSchema = z.object({
   VITE_API_BASE_URL: optionalUrl,
   VITE_SUPABASE_URL: optionalUrl,
   VITE_SUPABASE_ANON_KEY: optionalString,
+  VITE_STORAGE_URL: optionalUrl,
 
   // Smoke check and post-deploy checklist (deploy scripts only): a dedicated Supabase Auth user
   SMOKE_USER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
@@ -230,6 +231,7 @@ export const DEPLOY_ONLY_VARIABLES = [
   'VITE_API_BASE_URL',
   'VITE_SUPABASE_URL',
   'VITE_SUPABASE_ANON_KEY',
+  'VITE_STORAGE_URL',
   'SMOKE_USER_EMAIL',
   'SMOKE_USER_PASSWORD',
 ] as const satisfies readonly (keyof Config)[];

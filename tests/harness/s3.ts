@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { createObjectStore, type StorageSettings } from '../../functions/_shared/object-store.ts';
+import { browserCorsXml } from '../../scripts/storage/browser-cors.ts';
 
 export interface TestS3 {
   endpoint: string;
@@ -17,12 +18,14 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-export async function startTestS3(options: { bucket?: string; directory?: string } = {}): Promise<TestS3> {
+/** corsOrigins: web origins allowed to PUT/GET from a browser (the browser tests). */
+export async function startTestS3(options: { bucket?: string; directory?: string; corsOrigins?: string[] } = {}): Promise<TestS3> {
   const directory = options.directory ?? mkdtempSync(path.join(tmpdir(), 'mdao-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const bucket = options.bucket ?? 'microdao-test';
+  const configureBuckets = options.corsOrigins ? [{ name: bucket, configs: [browserCorsXml(options.corsOrigins)] }] : [];
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets });
   const address = (await server.run()) as { port: number };
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const bucket = options.bucket ?? 'microdao-test';
   const env = {
     STORAGE_S3_ENDPOINT: endpoint,
     STORAGE_S3_REGION: 'us-east-1',
