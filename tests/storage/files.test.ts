@@ -4,6 +4,7 @@
 // member gets 404 and no URL; a presigned URL expires; delete removes the object.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGatewayMetrics } from '../../functions/_shared/metrics.ts';
 import { createObjectStore, type ObjectStore } from '../../functions/_shared/object-store.ts';
 import { seedIds } from '../harness/database.ts';
 import { startTestS3, type TestS3 } from '../harness/s3.ts';
@@ -15,6 +16,7 @@ let store: ObjectStore;
 let alice: Session; // owner of the demo team
 let bob: Session; // member of the demo team
 let mallory: Session; // in a team of her own only
+const metrics = createGatewayMetrics();
 
 const QUOTA = 150_000;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(1000, 7)]);
@@ -24,6 +26,7 @@ beforeAll(async () => {
   s3 = await startTestS3();
   gateway = await startTestGateway('storage_files', {
     env: { ...s3.env, STORAGE_MAX_FILE_BYTES: '100000', STORAGE_TEAM_QUOTA_BYTES: String(QUOTA), STORAGE_URL_TTL_SECONDS: '60' },
+    app: { metrics },
   });
   store = createObjectStore(s3.env);
   alice = await devLogin(gateway.app, 'alice@demo.local');
@@ -222,6 +225,36 @@ describe('a stored file', () => {
 });
 
 // last: it fills the demo team's quota
+/** Every storage series as `name{labels}` → value, to compare before and after. */
+async function storageSeries(): Promise<Record<string, number>> {
+  const series: Record<string, number> = {};
+  for (const metric of [metrics.storageUploads, metrics.storageRejections, metrics.storageStoredBytes]) {
+    const { name, values } = await metric.get();
+    for (const { labels, value } of values) series[`${name}${JSON.stringify(labels)}`] = value;
+  }
+  return series;
+}
+
+describe('the storage metrics', () => {
+  it('count requests, confirmations, refusals by step and reason, and the bytes stored', async () => {
+    const before = await storageSeries();
+    await upload(alice.token, PNG, { name: 'counted.png' });
+    expect((await requestUpload(alice.token, PNG, { content_type: 'application/zip' })).status).toBe(400);
+    const wrongSum = await requestUpload(alice.token, PNG, { sha256: sha256(Buffer.from('something else')) });
+    expect(await put(wrongSum.body.upload, PNG)).toBe(200);
+    const refused = await call(gateway.app, 'POST', `/api/files/${wrongSum.body.file.id}/confirm`, { token: alice.token });
+    expect(expectErrorShape(refused).code).toBe('checksum_mismatch');
+
+    const after = await storageSeries();
+    const delta = (key: string) => (after[key] ?? 0) - (before[key] ?? 0);
+    expect(delta('microdao_storage_uploads_total{"step":"requested"}')).toBe(2);
+    expect(delta('microdao_storage_uploads_total{"step":"confirmed"}')).toBe(1);
+    expect(delta('microdao_storage_stored_bytes_total{}')).toBe(PNG.length);
+    expect(delta('microdao_storage_upload_rejections_total{"step":"request","reason":"type_not_allowed"}')).toBe(1);
+    expect(delta('microdao_storage_upload_rejections_total{"step":"confirm","reason":"checksum_mismatch"}')).toBe(1);
+  });
+});
+
 describe('the team quota', () => {
   it("refuses a file that does not fit the team's quota (pending uploads count) with storage_quota_exceeded", async () => {
     // a pending upload holds its bytes until it expires

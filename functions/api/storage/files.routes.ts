@@ -191,6 +191,11 @@ const fileRef = (file: FileRow) => ({
   object_key: file.object_key,
 });
 
+/** Counts a refused upload (metrics are optional: a gateway without /metrics has none). */
+function countRejection(c: Context<PrincipalEnv>, step: 'request' | 'confirm', reason: string): void {
+  c.var.deps.metrics?.storageRejections.inc({ step, reason });
+}
+
 const rejectionMessages: Record<string, string> = {
   size_mismatch: 'The uploaded file is not the size the upload declared',
   checksum_mismatch: 'The uploaded bytes do not match the declared SHA-256 (corrupted or changed in transit)',
@@ -203,9 +208,11 @@ export const fileRoutes = createRouter()
     const body = c.req.valid('json');
     const { config } = c.var.deps;
     if (!isAllowedType(body.content_type)) {
+      countRejection(c, 'request', 'type_not_allowed');
       throw badRequest('type_not_allowed', `Files of type ${body.content_type} are not accepted; allowed: ${ALLOWED_TYPES.join(', ')}.`);
     }
     if (body.size_bytes > config.STORAGE_MAX_FILE_BYTES) {
+      countRejection(c, 'request', 'file_too_large');
       throw badRequest('file_too_large', `The file has ${body.size_bytes} bytes; the limit per file is ${config.STORAGE_MAX_FILE_BYTES}.`);
     }
     const store = objectStoreOf(c);
@@ -215,6 +222,7 @@ export const fileRoutes = createRouter()
       await requireTeamCapability(tx, body.team_id, 'storage.write');
       const used = await lockedTeamUsage(tx, body.team_id);
       if (used + body.size_bytes > config.STORAGE_TEAM_QUOTA_BYTES) {
+        countRejection(c, 'request', 'storage_quota_exceeded');
         throw conflict(
           'storage_quota_exceeded',
           `The team uses ${used} of its ${config.STORAGE_TEAM_QUOTA_BYTES} bytes; this file (${body.size_bytes} bytes) does not fit. Delete files first.`,
@@ -235,6 +243,7 @@ export const fileRoutes = createRouter()
     const url = await s3(c, () =>
       store.presignPut(file.object_key, { contentType: body.content_type, contentLength: body.size_bytes, expiresIn: ttl }),
     );
+    c.var.deps.metrics?.storageUploads.inc({ step: 'requested' });
     return c.json({ file: publicFile(file), upload: { method: 'PUT' as const, url, headers, expires_at: file.upload_expires_at } }, 201);
   })
   .openapi(confirmUpload, async (c) => {
@@ -259,10 +268,13 @@ export const fileRoutes = createRouter()
     }
     const reason = verdict.ok ? null : verdict.reason === 'object_missing' ? 'upload_expired' : verdict.reason;
     const requestId = c.var.requestId;
+    let settledHere = false; // this request moved the row (a concurrent confirm may have): count it once
     const settled = await inRequestTransaction(c, async (tx) => {
+      settledHere = false;
       if (verdict.ok) {
         const stored = await markStored(tx, file.id, verdict.contentType);
         if (!stored) return findFile(tx, file.id);
+        settledHere = true;
         const payload = assertCatalogPayload('file.stored', {
           ...fileRef(stored),
           content_type: verdict.contentType,
@@ -274,11 +286,17 @@ export const fileRoutes = createRouter()
       }
       const rejected = await markRejected(tx, file.id, reason!);
       if (!rejected) return findFile(tx, file.id);
+      settledHere = true;
       const payload = assertCatalogPayload('file.rejected', { ...fileRef(rejected), reason: reason! });
       await enqueueEvent(tx, { type: 'file.rejected', aggregateId: rejected.id, payload, correlationId: requestId });
       return rejected;
     });
     if (!settled) throw fileNotFound();
+    if (settledHere && settled.status === 'stored') {
+      c.var.deps.metrics?.storageUploads.inc({ step: 'confirmed' });
+      c.var.deps.metrics?.storageStoredBytes.inc(settled.size_bytes);
+    }
+    if (settledHere && settled.status === 'rejected') countRejection(c, 'confirm', settled.reject_reason!);
     if (settled.status === 'rejected') {
       // the row already says rejected (committed); the object goes now — a failure here leaves it to the sweeper
       await store
