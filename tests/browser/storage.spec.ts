@@ -1,6 +1,6 @@
 // Files in the city, in a real browser against a real S3 server (s3rver, CORS for the app's origin, in the CSP's
 // connect-src): Alice attaches a PNG to a message — the browser PUTs it to the presigned URL and the gateway
-// checks it — Bob downloads exactly those bytes as an attachment, and a type outside the allow-list is refused
+// checks it — Bob, watching live, downloads exactly those bytes as an attachment, and a type outside the allow-list is refused
 // with a sentence, before any message is sent.
 import { expect, test } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,15 @@ test('Alice attaches a PNG to a message, Bob downloads the same bytes; a disallo
   await alice.getByLabel('New channel').fill(channel);
   await alice.getByRole('button', { name: 'Create channel' }).click();
   await expect(alice.getByRole('heading', { name: `# ${channel}` })).toBeVisible();
+
+  const bob = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  await signInToCity(bob, stack.users.bob);
+  await bob
+    .getByRole('navigation', { name: 'Channels of Demo Team' })
+    .getByRole('button', { name: `# ${channel}` })
+    .click();
+  await expect(bob.getByRole('heading', { name: `# ${channel}` })).toBeVisible();
+  await bob.evaluate(() => Object.assign(window, { sameDocument: true })); // a reload would wipe this out
 
   const name = `${unique('roof')}.png`;
   await alice.getByLabel('Attach files').setInputFiles({ name, mimeType: 'image/png', buffer: png });
@@ -35,13 +44,8 @@ test('Alice attaches a PNG to a message, Bob downloads the same bytes; a disallo
       .getByRole('button', { name: `Download ${name}` }),
   ).toBeVisible();
 
-  // Bob opens the channel and downloads the file: the bytes Alice chose, served as an attachment
-  const bob = await (await browser.newContext({ acceptDownloads: true })).newPage();
-  await signInToCity(bob, stack.users.bob);
-  await bob
-    .getByRole('navigation', { name: 'Channels of Demo Team' })
-    .getByRole('button', { name: `# ${channel}` })
-    .click();
+  // Bob, watching the channel, sees the file arrive without a reload (file.attached) and downloads the bytes
+  // Alice chose, served as an attachment
   const message = bob
     .getByRole('log', { name: `Messages in #${channel}` })
     .getByRole('listitem')
@@ -53,6 +57,7 @@ test('Alice attaches a PNG to a message, Bob downloads the same bytes; a disallo
   const [download] = await Promise.all([bob.waitForEvent('download'), bob.keyboard.press('Enter')]);
   expect(download.suggestedFilename()).toBe(name);
   expect(Buffer.compare(await readFile(await download.path()), png)).toBe(0);
+  expect(await bob.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await saveScreenshot(bob, 'city-attachment');
   expectCleanConsole(alice, bob);
 

@@ -199,6 +199,16 @@ describe('a stored file', () => {
       body: { message_id: posted.body.id },
     });
     expect(ok.status).toBe(201);
+    // a retry answers the same and announces nothing new: one file.attached, naming the message's channel
+    expect(
+      (await call(gateway.app, 'POST', `/api/files/${id}/attachments`, { token: alice.token, body: { message_id: posted.body.id } }))
+        .status,
+    ).toBe(201);
+    const attached = await gateway.database.sql<{ payload: Record<string, string> }[]>`
+      select payload from public.outbox_events where event_type = 'file.attached' and aggregate_id = ${id}`;
+    expect(attached.map((e) => e.payload)).toEqual([
+      { file_id: id, team_id: seedIds.demoTeam, message_id: posted.body.id, channel_id: seedIds.generalChannel },
+    ]);
     const byBob = await call(gateway.app, 'POST', `/api/files/${id}/attachments`, {
       token: bob.token,
       body: { message_id: posted.body.id },

@@ -1,4 +1,4 @@
-// Events of the storage domain: a file's upload checked (stored or rejected) and a file deleted. They carry ids
+// Events of the storage domain: a file's upload checked (stored or rejected), attached to a message, and deleted. They carry ids
 // and the object's address, never the bytes; file.deleted is what removes the object (see the sweeper).
 import { z } from 'zod';
 import { defineEvents, timestamp, uuid } from './define.ts';
@@ -15,6 +15,11 @@ export const storageEvents = defineEvents({
     version: 1,
     aggregate: 'file',
     payload: z.object({ ...fileRef, reason: z.string() }),
+  },
+  'file.attached': {
+    version: 1,
+    aggregate: 'file',
+    payload: z.object({ file_id: uuid, team_id: uuid, message_id: uuid, channel_id: uuid }),
   },
   'file.deleted': {
     version: 1,

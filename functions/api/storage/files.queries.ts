@@ -113,8 +113,10 @@ export async function insertAttachment(tx: Tx, attachment: { messageId: string; 
   return rows.length > 0;
 }
 
-export async function messageVisible(tx: Tx, messageId: string): Promise<{ team_id: string } | null> {
-  const [row] = await tx<{ team_id: string }[]>`select team_id from public.messages where id = ${messageId}`;
+export async function messageVisible(tx: Tx, messageId: string): Promise<{ team_id: string; channel_id: string } | null> {
+  const [row] = await tx<
+    { team_id: string; channel_id: string }[]
+  >`select team_id, channel_id from public.messages where id = ${messageId}`;
   return row ?? null;
 }
 

@@ -352,7 +352,8 @@ export const fileRoutes = createRouter()
     const file = await inRequestTransaction(c, async (tx) => {
       const file = await findFile(tx, fileId);
       if (!file || file.deleted_at) throw fileNotFound();
-      if (!(await messageVisible(tx, messageId))) throw notFound('message_not_found', 'No message with this id is visible to you.');
+      const message = await messageVisible(tx, messageId);
+      if (!message) throw notFound('message_not_found', 'No message with this id is visible to you.');
       if (file.status !== 'stored') throw conflict('file_not_stored', `The file is ${file.status}; confirm the upload first.`);
       const refused = () => conflict('attachment_refused', 'Only your own stored files can go on your own live messages in the same team.');
       if (file.owner_id !== c.var.principal.id) throw refused();
@@ -360,7 +361,16 @@ export const fileRoutes = createRouter()
         // nothing inserted: already attached (a retry, answered the same) or not the caller's message
         const already = (await listMessageFiles(tx, messageId)).some((f) => f.id === fileId);
         if (!already) throw refused();
+        return file;
       }
+      // tells the channel's live viewers the message has a new file (the message itself was announced before)
+      const payload = assertCatalogPayload('file.attached', {
+        file_id: file.id,
+        team_id: file.team_id,
+        message_id: messageId,
+        channel_id: message.channel_id,
+      });
+      await enqueueEvent(tx, { type: 'file.attached', aggregateId: file.id, payload, correlationId: c.var.requestId });
       return file;
     });
     return c.json(publicFile(file), 201);
