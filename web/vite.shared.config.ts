@@ -17,6 +17,8 @@ export const LOCAL_API_BASE_URL = 'http://127.0.0.1:54321';
 export interface WebBuildSettings {
   apiBaseUrl: string;
   supabaseUrl: string | undefined;
+  /** Where the browser PUTs and GETs files (presigned S3 URLs), when not under the Supabase URL. */
+  storageUrl?: string;
 }
 
 // A VITE_ variable is compiled into a public bundle; names like these mean someone is about to ship a secret.
@@ -39,7 +41,9 @@ export function readWebBuildSettings(env: Record<string, string>, cloudBuild: bo
   if (supabaseUrl && !env.VITE_SUPABASE_ANON_KEY?.trim()) {
     throw new Error("VITE_SUPABASE_URL is set but VITE_SUPABASE_ANON_KEY is not: copy the project's anon (publishable) key");
   }
-  return { apiBaseUrl, supabaseUrl };
+  const storageRaw = env.VITE_STORAGE_URL?.trim();
+  const storageUrl = storageRaw ? httpUrl('VITE_STORAGE_URL', storageRaw, cloudBuild) : undefined;
+  return storageUrl ? { apiBaseUrl, supabaseUrl, storageUrl } : { apiBaseUrl, supabaseUrl };
 }
 
 function httpUrl(name: string, value: string, requireHttps: boolean): string {
@@ -56,11 +60,12 @@ function httpUrl(name: string, value: string, requireHttps: boolean): string {
 }
 
 /** The app's Content-Security-Policy for this environment: scripts and styles from the site only, network
-    access to the site, the gateway and Supabase Auth only. Delivered as a <meta> in index.html, on top of
+    access to the site, the gateway, Supabase Auth and the file storage endpoint only. Delivered as a <meta> in index.html, on top of
     the environment-independent header policy in vercel.json (the browser enforces both). */
 export function contentSecurityPolicy(settings: WebBuildSettings): string {
   const connect = new Set(["'self'", new URL(settings.apiBaseUrl).origin]);
   if (settings.supabaseUrl) connect.add(new URL(settings.supabaseUrl).origin);
+  if (settings.storageUrl) connect.add(new URL(settings.storageUrl).origin);
   return [
     "default-src 'self'",
     "script-src 'self'",

@@ -58,6 +58,7 @@ export const CAPABILITIES = {
   'project.manage': team(true),
   'governance.propose': team(),
   'governance.manage': team(true),
+  'storage.read': team(),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -139,6 +139,24 @@ const configSchema = z.object({
   ),
   WALLET_PRIVATE_KEY: optionalString,
 
+  // Object storage (S3 protocol: Supabase Storage's S3 endpoint, MinIO under compose, s3rver from npm locally)
+  STORAGE_S3_ENDPOINT: optionalUrl,
+  STORAGE_S3_REGION: z.preprocess(emptyToUndefined, z.string().default('us-east-1')),
+  STORAGE_S3_ACCESS_KEY_ID: optionalString,
+  STORAGE_S3_SECRET_ACCESS_KEY: optionalString,
+  /** This environment's bucket (private); unset: the storage routes answer 503 storage_unavailable. */
+  STORAGE_BUCKET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens')
+      .optional(),
+  ),
+  STORAGE_MAX_FILE_BYTES: positiveInt(25 * 1024 * 1024),
+  STORAGE_TEAM_QUOTA_BYTES: positiveInt(1024 * 1024 * 1024),
+  /** Lifetime of a presigned upload or download URL. */
+  STORAGE_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3600).default(300)),
+
   // Supabase project
   SUPABASE_PROJECT_REF: z.preprocess(
     emptyToUndefined,
@@ -186,6 +204,7 @@ const configSchema = z.object({
   VITE_API_BASE_URL: optionalUrl,
   VITE_SUPABASE_URL: optionalUrl,
   VITE_SUPABASE_ANON_KEY: optionalString,
+  VITE_STORAGE_URL: optionalUrl,
 
   // Smoke check and post-deploy checklist (deploy scripts only): a dedicated Supabase Auth user
   SMOKE_USER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
@@ -216,6 +235,7 @@ export const SECRET_VARIABLES = [
   'SUPABASE_SERVICE_ROLE_KEY',
   'SMOKE_USER_PASSWORD',
   'METRICS_PUSH_TOKEN',
+  'STORAGE_S3_SECRET_ACCESS_KEY',
 ] as const satisfies readonly (keyof Config)[];
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -227,6 +247,7 @@ export const DEPLOY_ONLY_VARIABLES = [
   'VITE_API_BASE_URL',
   'VITE_SUPABASE_URL',
   'VITE_SUPABASE_ANON_KEY',
+  'VITE_STORAGE_URL',
   'SMOKE_USER_EMAIL',
   'SMOKE_USER_PASSWORD',
 ] as const satisfies readonly (keyof Config)[];
@@ -250,6 +271,7 @@ const SECRET_MIN_LENGTH: Partial<Record<SecretVariable, number>> = {
   NATS_PASSWORD: 16,
   SMOKE_USER_PASSWORD: 16,
   METRICS_PUSH_TOKEN: 32,
+  STORAGE_S3_SECRET_ACCESS_KEY: 20,
 };
 // Placeholders from .env.example, docs and Supabase's local defaults: published, so never secret.
 const PUBLISHED_SECRET = /change.?me|example|local.?development|super-secret-jwt-token|placeholder|^password|^secret/i;

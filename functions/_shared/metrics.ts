@@ -51,6 +51,25 @@ export function createGatewayMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'] as const,
       registers,
     }),
+    // files (functions/api/storage): the upload funnel and what it adds to the bucket; reasons are the stable
+    // error codes of the refusals (a handful), so the label stays small
+    storageUploads: new Counter({
+      name: 'microdao_storage_uploads_total',
+      help: 'File uploads by step: requested (a presigned PUT handed out) or confirmed (verified and stored).',
+      labelNames: ['step'] as const,
+      registers,
+    }),
+    storageRejections: new Counter({
+      name: 'microdao_storage_upload_rejections_total',
+      help: 'File uploads refused, by step (request or confirm) and reason (type_not_allowed, file_too_large, storage_quota_exceeded, size_mismatch, checksum_mismatch, upload_expired).',
+      labelNames: ['step', 'reason'] as const,
+      registers,
+    }),
+    storageStoredBytes: new Counter({
+      name: 'microdao_storage_stored_bytes_total',
+      help: 'Bytes of files confirmed and stored (deletions not subtracted: the database holds the current usage).',
+      registers,
+    }),
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -56,7 +56,15 @@ export interface PushedMetricShape {
 /** The gateway's metrics, read from createGatewayMetrics: names, help, kinds and label names in one place. */
 export function gatewayMetricShapes(): PushedMetricShape[] {
   const metrics = createGatewayMetrics();
-  return [metrics.requestDuration, metrics.responses, metrics.rateLimited, metrics.authFailures].map((metric) => {
+  return [
+    metrics.requestDuration,
+    metrics.responses,
+    metrics.rateLimited,
+    metrics.authFailures,
+    metrics.storageUploads,
+    metrics.storageRejections,
+    metrics.storageStoredBytes,
+  ].map((metric) => {
     // prom-client keeps these as plain properties; its typings leave name, help and labelNames out
     const { name, help, labelNames } = metric as unknown as { name: string; help: string; labelNames: string[] };
     return { name, help, kind: metric === metrics.requestDuration ? 'histogram' : 'counter', labelNames };

@@ -31,6 +31,7 @@ import { taskRoutes } from './projects/tasks.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
 import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
+import { fileRoutes } from './storage/files.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -116,6 +117,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/projects', projectRoutes)
     .route('/tasks', taskRoutes)
     .route('/governance', governanceRoutes)
+    .route('/files', fileRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

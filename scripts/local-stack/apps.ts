@@ -3,6 +3,7 @@
 // of .env.example) plus what its entry adds.
 import path from 'node:path';
 import type { Config } from '../../functions/_shared/config.ts';
+import { LOCAL_S3_PORT, localStorageSettings } from '../storage/local-settings.ts';
 
 export interface AppContext {
   root: string;
@@ -73,10 +74,21 @@ const viteApp = (name: string, dir: string, label: string, preferredPort: number
 
 export const APPS: AppDefinition[] = [
   {
+    name: 'storage',
+    entry: 'scripts/storage/local-s3.ts',
+    description: 'the local S3 server (s3rver, data under the state folder)',
+    command: nodeScript('scripts/storage/local-s3.ts'),
+    needsSchema: false,
+    settingsPort: () => ({ variable: 'STORAGE_S3_ENDPOINT', host: '127.0.0.1', port: LOCAL_S3_PORT }),
+    urls: () => [{ label: 'S3 (s3rver)', url: localStorageSettings().STORAGE_S3_ENDPOINT }],
+  },
+  {
     name: 'api',
     entry: 'functions/api/serve-local.ts',
     description: 'the API gateway on Deno',
     command: (ctx) => denoGatewayCommand(ctx.root),
+    // no storage named in the settings: the local s3rver above
+    env: (ctx) => (ctx.config.STORAGE_BUCKET ? {} : localStorageSettings()),
     settingsPort: (ctx) => ({ variable: 'API_PORT', host: ctx.config.API_HOST, port: ctx.config.API_PORT }),
     readyUrl: (ctx) => `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}/api/health`,
     // the first run downloads the npm packages into Deno's cache

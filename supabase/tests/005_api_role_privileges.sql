@@ -151,7 +151,15 @@ insert into authenticated_may (object, privilege) values
   ('table public.embassy_team_links', 'INSERT (partner, team_id, linked_by)'), -- embassy.manage holders link partners
   ('table public.embassy_team_links', 'DELETE'),                    -- and unlink them
   ('table public.rwa_inventory', 'SELECT'),                         -- rwa.read holders read their team's inventory
-  ('table public.rwa_movements', 'SELECT');                         -- and its history
+  ('table public.rwa_movements', 'SELECT'),                         -- and its history
+  -- storage (20261205000500)
+  ('table public.files', 'SELECT'),                                  -- holders of storage.read see their team's files
+  ('table public.files', 'INSERT (team_id, owner_id, bucket, object_key, name, declared_type, size_bytes, sha256, upload_expires_at)'), -- uploaders start an upload (pending)
+  ('table public.files', 'UPDATE (content_type, status, reject_reason, stored_at, deleted_at)'), -- uploaders confirm, reject and delete their own
+  ('table public.message_attachments', 'SELECT'),                    -- attachments of one's teams' messages
+  ('table public.message_attachments', 'INSERT (message_id, file_id, team_id)'), -- authors attach their own stored files
+  ('function app.team_storage_bytes(uuid)', 'EXECUTE'),              -- the quota check
+  ('function app.lock_team_storage(uuid)', 'EXECUTE');               -- serialises it per team
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

@@ -30,6 +30,8 @@ export interface SchemaObject {
   $ref?: string;
   nullable?: boolean;
   maxLength?: number;
+  minimum?: number;
+  maximum?: number;
   items?: SchemaObject;
 }
 export interface OpenApiParameter {

@@ -1,5 +1,5 @@
 // Starts, for one browser-test run, what the web apps talk to — all fresh, nothing shared with a developer:
-// a database cloned from the run's migrated template (tests/harness), the API gateway under Deno, the outbox
+// a database cloned from the run's migrated template (tests/harness), a local S3 (s3rver), the API gateway under Deno, the outbox
 // relay on its own stream and subject prefix, and `vite preview` of both web builds pointed at that API.
 // Tests find the URLs in process.env (BROWSER_*); the returned function stops everything and drops it all.
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
@@ -11,6 +11,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import startTestRun from '../harness/global-setup.ts';
 import { createTestDatabase, databaseVariables, loadSeed, type TestDatabase } from '../harness/database.ts';
 import { launchDenoGateway } from '../harness/deno-gateway.ts';
+import { startTestS3 } from '../harness/s3.ts';
 import { testServices, uniqueName } from '../harness/services.ts';
 import { SupervisedProcess, waitUntil } from '../../scripts/local-stack/processes.ts';
 import { ephemeralPort } from '../../scripts/local-stack/state.ts';
@@ -50,6 +51,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const cityUrl = `http://127.0.0.1:${cityPort}`;
     const adminUrl = `http://127.0.0.1:${adminPort}`;
+    // files: the browser PUTs and GETs presigned URLs on this server directly, so its bucket allows the apps' origins
+    const s3 = await startTestS3({ corsOrigins: [cityUrl, adminUrl] });
+    stops.push(() => s3.stop());
     const stream = uniqueName('MDAO_BROWSER').toUpperCase();
     const subjectPrefix = uniqueName('mdao_browser');
     const environment: NodeJS.ProcessEnv = {
@@ -71,6 +75,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       API_PORT: String(apiPort),
       WEB_ORIGINS: `${cityUrl},${adminUrl}`,
       METRICS_PORT: String(metricsPort),
+      ...s3.env,
     };
 
     const api = await launchDenoGateway({
@@ -95,6 +100,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
     // both builds, pointed at this run's API, served the way production serves them (vercel.json headers)
     process.env.VITE_API_BASE_URL = apiUrl;
+    process.env.VITE_STORAGE_URL = s3.endpoint; // the CSP's connect-src
     const previews: PreviewServer[] = [];
     for (const [app, port] of [
       ['city', cityPort],

@@ -17,9 +17,15 @@ import {
 } from './definitions.ts';
 
 describe('monitoring definitions', () => {
-  it('has the API, Outbox & NATS, Database and Agents dashboards, each filtering by environment', () => {
+  it('has the API, Outbox & NATS, Database, Agents and Storage dashboards, each filtering by environment', () => {
     const dashboards = loadDashboards();
-    expect(dashboards.map((d) => d.uid).sort()).toEqual(['microdao-agents', 'microdao-api', 'microdao-database', 'microdao-outbox-nats']);
+    expect(dashboards.map((d) => d.uid).sort()).toEqual([
+      'microdao-agents',
+      'microdao-api',
+      'microdao-database',
+      'microdao-outbox-nats',
+      'microdao-storage',
+    ]);
     for (const dashboard of dashboards) {
       expect(dashboard.variables, dashboard.file).toEqual(expect.arrayContaining(['datasource', 'environment']));
       const titles = dashboard.panels.map((p) => p.title);

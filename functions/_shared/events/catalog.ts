@@ -7,6 +7,7 @@ import { embassyEvents } from './embassy.ts';
 import { governanceEvents } from './governance.ts';
 import { messagingEvents } from './messaging.ts';
 import { projectEvents } from './projects.ts';
+import { storageEvents } from './storage.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
 export const domainCatalogs = {
@@ -15,9 +16,17 @@ export const domainCatalogs = {
   embassy: embassyEvents,
   projects: projectEvents,
   governance: governanceEvents,
+  storage: storageEvents,
 } as const;
 
-export const eventCatalog = { ...messagingEvents, ...agentEvents, ...embassyEvents, ...projectEvents, ...governanceEvents } as const;
+export const eventCatalog = {
+  ...messagingEvents,
+  ...agentEvents,
+  ...embassyEvents,
+  ...projectEvents,
+  ...governanceEvents,
+  ...storageEvents,
+} as const;
 
 export type EventType = keyof typeof eventCatalog;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalog)[T]['payload']>;

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { EmptyState, ErrorState, LoadingState, useResource } from '../../shared/ui.tsx';
+import { AttachmentPicker, attachUploads, MessageAttachments, type Upload } from './attachments.tsx';
 import { Composer, MessageItem } from './messages.tsx';
 import type { Channel, Message } from './types.ts';
 
@@ -18,6 +19,9 @@ export function ChannelView(props: {
   const newest = useResource(() => expectOk(api.api.messages.$get({ query: { channel_id: channel.id } })), [channel.id], props.version);
   const [older, setOlder] = useState<{ items: Message[]; cursor: string | null } | null>(null);
   const [olderError, setOlderError] = useState<unknown>(null);
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  // bumped after my own attachments land: the message may have been shown (live) before they were attached
+  const [attached, setAttached] = useState(0);
 
   const cursor = older ? older.cursor : (newest.data?.next_cursor ?? null);
   const loadOlder = async () => {
@@ -56,6 +60,7 @@ export function ChannelView(props: {
           <ol className="message-list">
             {messages.map((message) => (
               <MessageItem key={message.id} message={message} names={names}>
+                <MessageAttachments api={api} messageId={message.id} version={props.version + attached} />
                 <button
                   type="button"
                   className="link"
@@ -76,10 +81,17 @@ export function ChannelView(props: {
         submitLabel="Send"
         disabled={channel.archived_at ? 'This channel is archived and read-only.' : undefined}
         onSend={async (body) => {
-          await expectOk(api.api.messages.$post({ json: { channel_id: channel.id, body } }));
+          if (uploads.some((u) => u.state === 'hashing' || u.state === 'uploading' || u.state === 'verifying')) {
+            throw new Error('Wait until the files finish uploading, or remove them.');
+          }
+          const message = await expectOk(api.api.messages.$post({ json: { channel_id: channel.id, body } }));
+          await attachUploads(api, message.id, uploads);
+          setUploads([]);
+          setAttached((n) => n + 1);
           newest.reload();
         }}
       />
+      {!channel.archived_at && <AttachmentPicker api={api} teamId={channel.team_id} uploads={uploads} setUploads={setUploads} />}
     </section>
   );
 }

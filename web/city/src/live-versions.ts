@@ -20,6 +20,8 @@ export function keysTouchedBy(event: LiveEvent): string[] {
       if (parent) keys.push(`thread:${parent}`);
       return keys;
     }
+    case 'file.attached':
+      return [`channel:${id('channel_id')}`, `thread:${id('message_id')}`];
     case 'channel.created':
     case 'channel.archived':
       return [`team:${id('team_id')}`];
