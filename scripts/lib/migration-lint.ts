@@ -20,6 +20,7 @@ interface Exception {
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const SQUAWK_VERSION = '2.66.0';
 const MIGRATIONS = 'supabase/migrations';
 export const EXCEPTIONS_FILE = 'supabase/migration-lint-exceptions.json';
 
@@ -28,9 +29,21 @@ export function squawk(files: string[], root = ROOT): LintWarning[] {
   if (!files.length) return [];
   let output: string;
   try {
+    // run through npm exec, pinned: squawk-cli's lockfile entries need its macOS/Windows binaries, which this
+    // registry does not serve, so it cannot be a devDependency that `npm ci` installs
     output = execFileSync(
-      path.join(ROOT, 'node_modules/.bin/squawk'),
-      ['--assume-in-transaction', '--pg-version=15.0', '--reporter=gcc', ...files],
+      'npm',
+      [
+        'exec',
+        '--yes',
+        `--package=squawk-cli@${SQUAWK_VERSION}`,
+        '--',
+        'squawk',
+        '--assume-in-transaction',
+        '--pg-version=15.0',
+        '--reporter=gcc',
+        ...files,
+      ],
       { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
   } catch (error) {
