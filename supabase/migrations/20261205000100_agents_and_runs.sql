@@ -351,6 +351,10 @@ declare
   message public.messages;
   agent record;
 begin
+  -- an event the relay will dead-letter (no or a malformed message_id) starts nothing and must not fail its insert
+  if coalesce(new.payload ->> 'message_id', '') !~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$' then
+    return null;
+  end if;
   select * into message from public.messages where id = (new.payload ->> 'message_id')::uuid;
   if message.id is null or position('@' in message.body) = 0
      or exists (select 1 from public.service_principals p where p.id = message.author_id)

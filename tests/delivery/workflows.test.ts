@@ -127,7 +127,7 @@ describe('GitHub Actions workflows', () => {
 });
 
 describe('script calls in the workflows', () => {
-  it('pass only flags each script documents in --help (evaluated by bash, as the runner would)', async () => {
+  it('pass only flags each script documents in --help (evaluated by bash, as the runner would)', { timeout: 120_000 }, async () => {
     const stubs = tempDir('workflow-stubs');
     const calls: { file: string; script: string; line: string }[] = [];
     for (const file of files) {
