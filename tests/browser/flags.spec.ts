@@ -14,8 +14,12 @@ test('a flag flipped in the admin console changes the open city without a reload
   const row = admin.locator('tr[data-flag="city.announcement"]');
   await expect(row).toBeVisible();
   const enabled = admin.locator('tr[data-flag="city.announcement"]').getByRole('checkbox', { name: 'city.announcement on' });
+  const version = row.locator('td').last();
+  const before = Number(await version.innerText());
   await row.getByLabel('Rollout of city.announcement in percent').fill('100');
   await row.getByRole('button', { name: 'Set rollout' }).click();
+  // the row is drawn again from the saved flag: act on it once it shows the new version
+  await expect(version).toHaveText(String(before + 1));
   await expect(row.getByLabel('Rollout of city.announcement in percent')).toHaveValue('100');
   // the box shows the stored state: it turns on once the change is saved and read back
   await enabled.click();
@@ -29,6 +33,7 @@ test('a flag flipped in the admin console changes the open city without a reload
   await saveScreenshot(city, 'city-flag-announcement');
 
   // the kill switch
+  await expect(version).toHaveText(String(before + 2));
   await enabled.click();
   await expect(enabled).not.toBeChecked();
   await expect(banner).toHaveCount(0, { timeout: 10_000 });

@@ -23,7 +23,8 @@ export interface FlagStore {
   close(): Promise<void>;
 }
 
-async function loadFlags(sql: Sql): Promise<Map<string, StoredFlag>> {
+/** Every flag as stored now (admin views read this, not the in-memory copy, which follows a change by a NOTIFY). */
+export async function loadFlags(sql: Sql): Promise<Map<string, StoredFlag>> {
   const rows = await withServiceRole(
     sql,
     (tx) => tx<(StoredFlag & { version: string })[]>`

@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import { conflict } from '../../_shared/errors.ts';
 import { FLAG_KEY, FlagDefinitionSchema } from '../../_shared/flags/definition.ts';
+import { loadFlags } from '../../_shared/flags/store.ts';
 import { inRequestTransaction } from '../core/context.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, securedRoute, Timestamp, Uuid } from '../core/route.ts';
 import { putFlag } from './flags.queries.ts';
@@ -94,8 +95,8 @@ export const flagRoutes = createRouter()
     return c.json({ environment: deps.config.APP_ENV, flags }, 200);
   })
   .openapi(definitions, async (c) => {
-    await c.var.deps.flags.ready();
-    const items = [...c.var.deps.flags.flags().values()].sort((a, b) => a.key.localeCompare(b.key));
+    // from the table, not the in-memory copy: right after a change the copy may not have heard its NOTIFY yet
+    const items = [...(await loadFlags(c.var.deps.sql)).values()].sort((a, b) => a.key.localeCompare(b.key));
     return c.json({ items }, 200);
   })
   .openapi(put, async (c) => {
