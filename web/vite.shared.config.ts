@@ -19,6 +19,9 @@ export interface WebBuildSettings {
   supabaseUrl: string | undefined;
   /** Where the browser PUTs and GETs files (presigned S3 URLs), when not under the Supabase URL. */
   storageUrl?: string;
+  /** What /api is on the canary gateway (scripts/canary.sh), e.g. https://<ref>.supabase.co/functions/v1/api-canary:
+      users the `api.canary` flag selects call it instead of <apiBaseUrl>/api. */
+  apiCanaryUrl?: string;
 }
 
 // A VITE_ variable is compiled into a public bundle; names like these mean someone is about to ship a secret.
@@ -43,7 +46,9 @@ export function readWebBuildSettings(env: Record<string, string>, cloudBuild: bo
   }
   const storageRaw = env.VITE_STORAGE_URL?.trim();
   const storageUrl = storageRaw ? httpUrl('VITE_STORAGE_URL', storageRaw, cloudBuild) : undefined;
-  return storageUrl ? { apiBaseUrl, supabaseUrl, storageUrl } : { apiBaseUrl, supabaseUrl };
+  const canaryRaw = env.VITE_API_CANARY_URL?.trim();
+  const apiCanaryUrl = canaryRaw ? httpUrl('VITE_API_CANARY_URL', canaryRaw, cloudBuild) : undefined;
+  return { apiBaseUrl, supabaseUrl, ...(storageUrl ? { storageUrl } : {}), ...(apiCanaryUrl ? { apiCanaryUrl } : {}) };
 }
 
 function httpUrl(name: string, value: string, requireHttps: boolean): string {
@@ -66,6 +71,7 @@ export function contentSecurityPolicy(settings: WebBuildSettings): string {
   const connect = new Set(["'self'", new URL(settings.apiBaseUrl).origin]);
   if (settings.supabaseUrl) connect.add(new URL(settings.supabaseUrl).origin);
   if (settings.storageUrl) connect.add(new URL(settings.storageUrl).origin);
+  if (settings.apiCanaryUrl) connect.add(new URL(settings.apiCanaryUrl).origin);
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -117,7 +123,10 @@ export function webAppConfig(app: WebApp): UserConfigExport {
       root: fileURLToPath(new URL(`./${app}`, import.meta.url)),
       envDir: repoRoot,
       envPrefix: 'VITE_',
-      define: { 'import.meta.env.VITE_API_BASE_URL': JSON.stringify(settings.apiBaseUrl) },
+      define: {
+        'import.meta.env.VITE_API_BASE_URL': JSON.stringify(settings.apiBaseUrl),
+        'import.meta.env.VITE_API_CANARY_URL': JSON.stringify(settings.apiCanaryUrl ?? ''),
+      },
       plugins: [react(), contentSecurityPolicyMeta(settings)],
       build: { outDir: fileURLToPath(new URL(`./dist/${app}`, import.meta.url)), emptyOutDir: true, assetsDir: 'assets' },
       server: { host: '127.0.0.1', port, strictPort: true },

@@ -24,6 +24,13 @@ const booleanFlag = z.preprocess(
     .default('false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
 );
+const releaseLabel = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .optional(),
+);
 const csvList = z.preprocess(
   emptyToUndefined,
   z
@@ -177,15 +184,11 @@ const configSchema = z.object({
 
   // Observability
   SENTRY_DSN: optionalUrl,
-  /** The deployed release (a commit, or `canary`), as the `release` label of the gateway's metrics: the canary
-      check compares releases (scripts/canary.sh). Empty: no label. */
-  RELEASE: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
-      .optional(),
-  ),
+  /** The deployed release (a commit), as the `release` label of the gateway's metrics: the canary check compares
+      releases (scripts/canary.sh). Empty: no label. */
+  RELEASE: releaseLabel,
+  /** The release of the "api-canary" function while a canary runs (scripts/canary.sh): its `release` label. */
+  CANARY_RELEASE: releaseLabel,
   METRICS_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   METRICS_PORT: port(9464),
   NATS_MONITORING_URL: z.preprocess(emptyToUndefined, z.url().default('http://127.0.0.1:8222')),
@@ -205,6 +208,7 @@ const configSchema = z.object({
   VITE_SUPABASE_URL: optionalUrl,
   VITE_SUPABASE_ANON_KEY: optionalString,
   VITE_STORAGE_URL: optionalUrl,
+  VITE_API_CANARY_URL: optionalUrl,
 
   // Smoke check and post-deploy checklist (deploy scripts only): a dedicated Supabase Auth user
   SMOKE_USER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
@@ -248,6 +252,7 @@ export const DEPLOY_ONLY_VARIABLES = [
   'VITE_SUPABASE_URL',
   'VITE_SUPABASE_ANON_KEY',
   'VITE_STORAGE_URL',
+  'VITE_API_CANARY_URL',
   'SMOKE_USER_EMAIL',
   'SMOKE_USER_PASSWORD',
 ] as const satisfies readonly (keyof Config)[];
@@ -410,6 +415,7 @@ function environmentRules(config: Config, source: Record<string, string | undefi
     'METRICS_PUSH_URL',
     'VITE_API_BASE_URL',
     'VITE_SUPABASE_URL',
+    'VITE_API_CANARY_URL',
   ] as const;
   for (const name of urlVariables) {
     const value = config[name];

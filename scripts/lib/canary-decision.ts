@@ -1,9 +1,7 @@
 // The canary check: compares a canary release of the gateway with the stable one on the figures Prometheus holds
 // (the `release` label of the gateway's request metrics, set from RELEASE) over a window — the share of 5xx
 // answers and the p99 latency — and decides: promote, roll back, or wait for more traffic.
-//   node --import tsx scripts/lib/canary-decision.ts --prometheus URL --stable REL --canary REL [--window 10m]
-// prints the verdict as JSON; exit 0 promote, 3 roll back, 4 wait, 2 bad arguments, 1 Prometheus unreadable.
-import { parseArgs } from 'node:util';
+// scripts/canary.sh check and watch run it (through scripts/lib/canary-control.ts).
 
 export interface ReleaseFigures {
   release: string;
@@ -63,7 +61,8 @@ export async function readFigures(prometheus: string, releases: string[], window
       release,
       requests: total,
       errors: failed,
-      errorRatio: total > 0 ? failed / total : 0,
+      // the two increase() extrapolate separately: the ratio can come out a hair over 1
+      errorRatio: total > 0 ? Math.min(1, failed / total) : 0,
       p99Seconds: quantile === undefined || Number.isNaN(quantile) ? null : quantile,
     };
   });
@@ -95,28 +94,4 @@ export function decide(stable: ReleaseFigures, canary: ReleaseFigures, threshold
   if (reasons.length) return { decision: 'rollback', stable, canary, reasons };
   reasons.push('error ratio and p99 within bounds of the stable release');
   return { decision: 'promote', stable, canary, reasons };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      prometheus: { type: 'string' },
-      stable: { type: 'string' },
-      canary: { type: 'string' },
-      window: { type: 'string', default: '10m' },
-    },
-  });
-  if (!values.prometheus || !values.stable || !values.canary || !/^\d+[smh]$/.test(values.window!)) {
-    console.error('usage: canary-decision.ts --prometheus URL --stable RELEASE --canary RELEASE [--window 10m]');
-    process.exit(2);
-  }
-  try {
-    const [stable, canary] = await readFigures(values.prometheus, [values.stable, values.canary], values.window!);
-    const verdict = decide(stable!, canary!);
-    console.log(JSON.stringify(verdict, null, 2));
-    process.exit({ promote: 0, rollback: 3, wait: 4 }[verdict.decision]);
-  } catch (error) {
-    console.error(`canary: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  }
 }

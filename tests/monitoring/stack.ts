@@ -141,10 +141,10 @@ export type PromQueryResult =
 
 /**
  * Prometheus (Debian) running the repository's monitoring/prometheus.yml and rules, with each local job's
- * target pointed at a test process and everything scraped and evaluated every second. Jobs the test does not
+ * target(s) pointed at test processes and everything scraped and evaluated every second. Jobs the test does not
  * name are dropped (the per-environment ones); naming a job the configuration lacks fails.
  */
-export async function startPrometheus(dir: string, targets: Record<string, string>): Promise<PrometheusServer> {
+export async function startPrometheus(dir: string, targets: Record<string, string | string[]>): Promise<PrometheusServer> {
   const committed = parseYaml(readFileSync(path.join(repoRoot, 'monitoring/prometheus.yml'), 'utf8')) as {
     global: Record<string, unknown>;
     rule_files: string[];
@@ -162,7 +162,7 @@ export async function startPrometheus(dir: string, targets: Record<string, strin
       ...job,
       static_configs: (job.static_configs ?? [{ targets: [] }]).map((group) => ({
         ...group,
-        targets: [targets[job.job_name]!.replace('{self}', `127.0.0.1:${port}`)],
+        targets: [targets[job.job_name]!].flat().map((target) => target.replace('{self}', `127.0.0.1:${port}`)),
       })),
     })),
   };

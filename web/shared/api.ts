@@ -4,7 +4,8 @@
 import { hc, type ClientResponse } from 'hono/client';
 import type { AppType } from '../../functions/api/app.ts';
 import { ApiUnreachableError, errorFromResponse } from './api-errors.ts';
-import { apiBaseUrl } from './config.ts';
+import { apiBaseUrl, apiCanaryUrl } from './config.ts';
+import { OpenFeature } from '@openfeature/web-sdk';
 
 export type ApiClient = ReturnType<typeof hc<AppType>>;
 
@@ -15,7 +16,7 @@ export function createApiClient(accessToken: () => Promise<string | null>): ApiC
       const token = await accessToken();
       if (token) headers.set('authorization', `Bearer ${token}`);
       try {
-        return await fetch(input, { ...init, headers });
+        return await fetch(releaseFor(input), { ...init, headers });
       } catch (error) {
         if ((error as Error).name === 'AbortError') throw error;
         throw new ApiUnreachableError(apiBaseUrl);
@@ -31,4 +32,18 @@ export async function expectOk<R extends ClientResponse<unknown, number, string>
   const response = await request;
   if (!response.ok) throw await errorFromResponse(response as unknown as Response);
   return (await response.json()) as SuccessBody<R>;
+}
+
+export const CANARY_FLAG = 'api.canary';
+
+/** The canary's URL for a request when the `api.canary` flag selects this user (scripts/canary.sh), else the
+    request as it is. The flags themselves are always read from the stable gateway, so a failing canary cannot
+    keep its users by failing to answer the flag that would send them back. */
+export function releaseFor(input: RequestInfo | URL): RequestInfo | URL {
+  if (!apiCanaryUrl || input instanceof Request) return input;
+  const url = String(input);
+  const stablePrefix = `${apiBaseUrl}/api/`;
+  if (!url.startsWith(stablePrefix) || url.startsWith(`${stablePrefix}flags`)) return input;
+  if (!OpenFeature.getClient().getBooleanValue(CANARY_FLAG, false)) return input;
+  return `${apiCanaryUrl}/${url.slice(stablePrefix.length)}`;
 }
