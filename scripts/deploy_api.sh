@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys the API to an environment: checks its configuration, syncs its secrets to the Supabase project,
-# deploys the `api` edge function, optionally builds and pushes the outbox relay's container image, and ends
-# with the smoke check against the deployed function.
+# deploys the `api` edge function — from a release built once for the commit (--release, required in prod,
+# where it must carry staging's attestation) or from this checkout —, optionally builds and pushes the outbox
+# relay's container image, and ends with the smoke check against the deployed function.
 set -euo pipefail
 SCRIPT_NAME=deploy_api
 # shellcheck source=lib/common.sh
@@ -9,8 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
   cat <<'TXT'
-Usage: scripts/deploy_api.sh --env dev|staging|prod --env-file FILE [--project-ref REF] [--relay-image IMAGE:TAG]
-                             [--skip-secrets] [--skip-smoke] [--dry-run] [--yes-prod]
+Usage: scripts/deploy_api.sh --env dev|staging|prod --env-file FILE [--project-ref REF] [--release DIR]
+                             [--relay-image IMAGE:TAG] [--skip-secrets] [--skip-smoke] [--dry-run] [--yes-prod]
 
 Steps, in order (each printed as it runs):
   1. scripts/env-check --env ENV --env-file FILE             refuse an invalid configuration
@@ -18,11 +19,15 @@ Steps, in order (each printed as it runs):
   3. supabase functions deploy api --project-ref REF --use-api (bundled server-side: no Docker needed;
                                                                  supabase/config.toml sets verify_jwt = false,
                                                                  the gateway verifies tokens itself)
+     with --release DIR: npm run release -- verify (digests; in prod also staging's attestation of this
+     commit), then the deploy from DIR/api-function.tar unpacked (--workdir), not from this checkout
   4. docker build + docker push of workers/outbox-relay        only with --relay-image
   5. scripts/smoke.sh against https://REF.supabase.co/functions/v1/api   unless --skip-smoke
 
   --env-file     the environment's configuration (e.g. .env.staging; never committed)
   --project-ref  Supabase project ref (default: SUPABASE_PROJECT_REF from FILE)
+  --release      a release folder (npm run build:api + npm run release -- manifest; CI's release artifact):
+                 deploy exactly its function bundle. Required in prod.
   --relay-image  also build the relay image from workers/outbox-relay/Dockerfile and push it under this name
                  (the container host then rolls it out; see README "Deploying")
   --dry-run      print every command; run nothing that changes anything (env-check still runs: it only reads)
@@ -31,11 +36,12 @@ Needs SUPABASE_ACCESS_TOKEN in the environment (and a `docker login` to the regi
 TXT
 }
 
-ENV_NAME=""; ENV_FILE=""; PROJECT_REF=""; RELAY_IMAGE=""; SKIP_SECRETS=0; SKIP_SMOKE=0; YES_PROD=0
+ENV_NAME=""; ENV_FILE=""; PROJECT_REF=""; RELAY_IMAGE=""; RELEASE_DIR=""; SKIP_SECRETS=0; SKIP_SMOKE=0; YES_PROD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --project-ref) PROJECT_REF="${2:-}"; shift 2 || usage_error "--project-ref needs a value" ;;
     --relay-image) RELAY_IMAGE="${2:-}"; shift 2 || usage_error "--relay-image needs a value" ;;
+    --release) RELEASE_DIR="${2:-}"; shift 2 || usage_error "--release needs a folder" ;;
     --skip-secrets) SKIP_SECRETS=1; shift ;;
     --skip-smoke) SKIP_SMOKE=1; shift ;;
     *) common_flag "$@"; shift "$FLAG_ARGS" ;;
@@ -47,6 +53,11 @@ ENV_FILE="$(absolute_path "$ENV_FILE")"
 require_file "$ENV_FILE" "$ENV_FILE does not exist; pass the $ENV_NAME configuration with --env-file (see .env.example)"
 [[ -z "$RELAY_IMAGE" || "$RELAY_IMAGE" == *:* ]] || usage_error "--relay-image needs an explicit tag, e.g. ghcr.io/org/microdao-outbox-relay:\$(git rev-parse --short HEAD)"
 require_prod_confirmation "$ENV_NAME" "$YES_PROD" "deploy the API"
+if [[ "$ENV_NAME" == prod && -z "$RELEASE_DIR" ]]; then
+  usage_error "prod deploys only a release that passed staging: pass --release DIR (the commit's release artifact with its staging attestation)"
+fi
+[[ -z "$RELEASE_DIR" || -z "$RELAY_IMAGE" ]] || usage_error "--relay-image builds from this checkout; a --release carries its images by digest in its manifest"
+RELEASE_DIR="$(absolute_path "$RELEASE_DIR")"
 cd "$ROOT"
 
 prod_flag=()
@@ -77,7 +88,19 @@ else
 fi
 
 say "3/5 deploying the api function to $PROJECT_REF"
-run node_modules/.bin/supabase functions deploy api --project-ref "$PROJECT_REF" --use-api \
+workdir=()
+if [[ -n "$RELEASE_DIR" ]]; then
+  passed=()
+  [[ "$ENV_NAME" != prod ]] || passed=(--passed staging)
+  # only reads: it runs under --dry-run too, so a plan for a release that may not go out fails like the real run
+  node --import tsx scripts/release.ts verify --dir "$RELEASE_DIR" --commit "$(git rev-parse HEAD)" ${passed[@]+"${passed[@]}"} >&2 \
+    || fail "the release in $RELEASE_DIR may not be deployed to $ENV_NAME (see above); nothing was deployed"
+  bundle_dir="$(mktemp -d)"
+  trap 'rm -rf "$bundle_dir"' EXIT
+  run tar --extract --file "$RELEASE_DIR/api-function.tar" --directory "$bundle_dir"
+  workdir=(--workdir "$bundle_dir")
+fi
+run node_modules/.bin/supabase functions deploy api --project-ref "$PROJECT_REF" --use-api ${workdir[@]+"${workdir[@]}"} \
   || fail "supabase functions deploy failed (see above); the previously deployed version keeps serving"
 
 if [[ -n "$RELAY_IMAGE" ]]; then

@@ -67,7 +67,8 @@ describe('GitHub Actions workflows', () => {
               (variable === 'SUPABASE_ACCESS_TOKEN' && /deploy_api\.sh/.test(script)) ||
               (variable === 'VERCEL_TOKEN' && /deploy_web\.sh/.test(script)) ||
               (/SUPABASE_ACCESS_TOKEN|VERCEL_TOKEN/.test(variable) && /preview\.sh/.test(script)) ||
-              (variable === 'SUPABASE_ACCESS_TOKEN' && /backup\.sh --env \S+ --check-supabase/.test(script));
+              (variable === 'SUPABASE_ACCESS_TOKEN' && /backup\.sh --env \S+ --check-supabase/.test(script)) ||
+              (variable === 'RELEASE_ATTESTATION_KEY' && /npm run release -- (attest|verify)/.test(script));
             if (/secrets\./.test(value) && !/APP_ENV_FILE|BACKUP_PASSPHRASE/.test(variable) && !uses)
               problems.push(`${label}: ${variable} given to a step that does not use it`);
           }
@@ -203,7 +204,7 @@ describe('deploy.yml', () => {
     expect(pick).toMatch(/refs\/tags\/v\*\) environment=prod/);
     for (const env of ['dev', 'staging', 'prod']) {
       expect(jobs[env]!.environment).toBe(env);
-      expect(jobs[env]!.needs).toEqual(['ci', 'plan']);
+      expect(jobs[env]!.needs).toEqual(env === 'prod' ? ['ci', 'plan'] : ['ci', 'plan', 'release']);
       expect(jobs[env]!.if).toBe(`needs.plan.outputs.environment == '${env}'`);
     }
     expect(jobs.ci!.uses).toBe('./.github/workflows/ci.yml');
