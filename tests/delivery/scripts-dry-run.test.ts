@@ -109,30 +109,30 @@ describe('scripts/sync_secrets.sh', () => {
 
 describe('scripts/deploy_api.sh', () => {
   it('dry run: env-check, secrets, function deploy, relay image, smoke check, in that order', async () => {
-    const file = writeEnvFile(goodConfig('prod'));
+    const file = writeEnvFile(goodConfig('staging'));
     const result = await runScript(
       'scripts/deploy_api.sh',
-      ['--env', 'prod', '--env-file', file, '--relay-image', 'ghcr.io/microdao/microdao-outbox-relay:abc123', '--dry-run'],
+      ['--env', 'staging', '--env-file', file, '--relay-image', 'ghcr.io/microdao/microdao-outbox-relay:abc123', '--dry-run'],
       { env: NO_TOKENS },
     );
     expect(result.code, result.output).toBe(0);
-    const ref = 'prodprodprodprodprod';
+    const ref = goodConfig('staging').SUPABASE_PROJECT_REF!;
     const top = result.stdout
       .split('\n')
       .filter((line) => line.startsWith('$ '))
       .map((line) => line.slice(2));
     expect(top).toEqual([
-      `scripts/sync_secrets.sh --env prod --env-file ${file} --project-ref ${ref} --yes-prod`,
+      `scripts/sync_secrets.sh --env staging --env-file ${file} --project-ref ${ref}`,
       `node_modules/.bin/supabase functions deploy api --project-ref ${ref} --use-api`,
       expect.stringMatching(
         /^docker build --file workers\/outbox-relay\/Dockerfile --tag ghcr.io\/microdao\/microdao-outbox-relay:abc123 --label org\.opencontainers\.image\.revision=\S+ \.$/,
       ),
       'docker push ghcr.io/microdao/microdao-outbox-relay:abc123',
-      `scripts/smoke.sh --env prod --env-file ${file} --base-url https://${ref}.supabase.co/functions/v1/api --yes-prod`,
+      `scripts/smoke.sh --env staging --env-file ${file} --base-url https://${ref}.supabase.co/functions/v1/api`,
     ]);
     // the sub-scripts' own plans, indented under their commands
-    expect(result.stdout).toMatch(/^ {4}\$ node_modules\/\.bin\/supabase secrets set --project-ref prodprodprodprodprod/m);
-    expect(result.stdout).toMatch(/^ {4}GET https:\/\/prodprodprodprodprod\.supabase\.co\/functions\/v1\/api\/ready$/m);
+    expect(result.stdout).toMatch(new RegExp(`^ {4}\\$ node_modules/\\.bin/supabase secrets set --project-ref ${ref}`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^ {4}GET https://${ref}\\.supabase\\.co/functions/v1/api/ready$`, 'm'));
     for (const secret of ['Zq8vN3kP0wLr7TyX2mBc', 'q3Jk9sLm2Vb8Xc7Nz1Pw4Ty6Rf0Gh5Dj', 'Smoke-Pw-4q8Zr2Lx'])
       expect(result.output).not.toContain(secret);
   });
