@@ -11,7 +11,7 @@ import { agentNotFound, findAgent, listTeamAgents, registerAgent, startRun, upda
 import { Run, RunInput } from './runs.routes.ts';
 
 /** The kinds of agent a worker knows how to run (workers/agents/kinds/). */
-export const AGENT_KINDS = ['summarizer'] as const;
+export const AGENT_KINDS = ['summarizer', 'llm'] as const;
 
 const AgentConfig = z
   .record(z.string().max(64), z.union([z.string().max(500), z.number(), z.boolean()]))
