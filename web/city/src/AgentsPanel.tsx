@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import { describeError } from '../../shared/api-errors.ts';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
+import { useBooleanFlag } from '../../shared/flags.ts';
 import { EmptyState, ErrorState, LoadingState, useResource, type Resource } from '../../shared/ui.tsx';
 import type { Agent, AgentRun, Channel } from './types.ts';
 
@@ -31,6 +32,8 @@ export function AgentsPanel(props: {
     props.version,
   );
   const [problem, setProblem] = useState<string | null>(null);
+  // the gateway decides per team (403 agents_disabled); this only hides buttons that could not work
+  const agentsOn = useBooleanFlag('agents', false);
   const names = new Map((agents.data?.items ?? []).map((agent) => [agent.id, agent.name]));
 
   const act = async (work: () => Promise<unknown>) => {
@@ -54,7 +57,7 @@ export function AgentsPanel(props: {
           {agents.data.items.map((agent) => (
             <li key={agent.id} data-agent-id={agent.id}>
               <span className="agent-name">@{agent.name}</span> <span className="hint">{agent.enabled ? agent.kind : 'disabled'}</span>
-              {channel && agent.enabled && !channel.archived_at && (
+              {agentsOn && channel && agent.enabled && !channel.archived_at && (
                 <button
                   type="button"
                   className="secondary"
@@ -70,6 +73,9 @@ export function AgentsPanel(props: {
             </li>
           ))}
         </ul>
+      )}
+      {agents.data && agents.data.items.length > 0 && !agentsOn && (
+        <p className="hint">Agents are switched off for now (feature flag “agents”): mentions start no runs.</p>
       )}
       {problem && (
         <p className="field-error" role="alert">
