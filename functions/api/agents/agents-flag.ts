@@ -1,20 +1,27 @@
 // The `agents` feature flag at the two doors a run comes in by: the start-run route refuses with 403
 // agents_disabled, and a message that mentions an agent tells the database (transaction-local setting
-// app.agent_mentions = 'off', read by app.start_agent_runs_for_mentions) to start nothing. Evaluated like
-// every flag in the gateway: the process's flag store, the caller as targeting key, the team the run is for.
+// app.agent_mentions = 'off', read by app.start_agent_runs_for_mentions) to start nothing. Evaluated through
+// the OpenFeature provider over the process's flag store, with the caller as targeting key and the run's team.
 import type { Context } from 'hono';
 import { ApiError } from '../../_shared/errors.ts';
 import type { Tx } from '../../_shared/db.ts';
+import { DatabaseFlagProvider } from '../../_shared/flags/openfeature.ts';
+import type { FlagStore } from '../../_shared/flags/store.ts';
 import type { PrincipalEnv } from '../core/context.ts';
 
 export const AGENTS_FLAG = 'agents';
+
+// one provider per store (a gateway process has one; tests make several): no global OpenFeature state
+const providers = new WeakMap<FlagStore, DatabaseFlagProvider>();
 
 /** Whether agent runs may start in this team for the caller; false when the flag is missing (the safe default). */
 export async function agentsEnabledFor(c: Context<PrincipalEnv>, teamId: string): Promise<boolean> {
   const { deps, principal } = c.var;
   await deps.flags.ready();
-  const evaluation = deps.flags.evaluate(AGENTS_FLAG, { userId: principal.id, teamIds: [teamId] });
-  return evaluation?.value === true;
+  let provider = providers.get(deps.flags);
+  if (!provider) providers.set(deps.flags, (provider = new DatabaseFlagProvider(deps.flags)));
+  const resolution = await provider.resolveBooleanEvaluation(AGENTS_FLAG, false, { targetingKey: principal.id, teams: [teamId] });
+  return resolution.value;
 }
 
 export const agentsDisabled = () =>
