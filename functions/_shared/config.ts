@@ -101,6 +101,11 @@ const configSchema = z.object({
   AGENT_LEASE_SECONDS: positiveInt(30),
   AGENT_TEAM_CONCURRENCY: positiveInt(4),
   AGENT_MAX_ATTEMPTS: positiveInt(3),
+  // The LLM agent kind: any OpenAI-compatible chat-completions endpoint (unset: that kind fails its runs with llm_not_configured)
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_TIMEOUT_MS: positiveInt(60_000),
 
   // Redis: a plain Redis locally and in CI, Upstash REST in the cloud
   REDIS_URL: optionalString,
@@ -240,6 +245,7 @@ export const SECRET_VARIABLES = [
   'SMOKE_USER_PASSWORD',
   'METRICS_PUSH_TOKEN',
   'STORAGE_S3_SECRET_ACCESS_KEY',
+  'LLM_API_KEY',
 ] as const satisfies readonly (keyof Config)[];
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -334,6 +340,13 @@ function environmentRules(config: Config, source: Record<string, string | undefi
       'METRICS_PUSH_TOKEN',
       'is missing while METRICS_PUSH_URL is set; the edge-metrics receiver refuses pushes without it',
       `set METRICS_PUSH_TOKEN to the receiver's token (a random value, e.g. ${RANDOM_SECRET_HINT}), or remove METRICS_PUSH_URL`,
+    );
+  }
+  if (config.LLM_BASE_URL && !config.LLM_MODEL) {
+    refuse(
+      'LLM_MODEL',
+      'is missing while LLM_BASE_URL is set; the LLM agent must name the model it asks',
+      "set LLM_MODEL to a model the endpoint serves (e.g. the provider's chat model name), or remove LLM_BASE_URL",
     );
   }
   if (isLocalOrTest(env)) return problems;

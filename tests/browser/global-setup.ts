@@ -140,6 +140,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       BROWSER_DATABASE_URL: database.url,
       BROWSER_STREAM: stream,
       BROWSER_USERS: JSON.stringify(browserUsers),
+      // what a spec needs to start a worker of its own on this stack (agents.spec.ts starts an agent worker)
+      BROWSER_SERVICE_ENV: JSON.stringify(environment),
     });
   } catch (error) {
     await teardown();

@@ -67,16 +67,21 @@ describe('monitoring definitions', () => {
   });
 
   it('unit-tests every alert in a case where it fires, and labels and explains each', () => {
-    const tests = parse(readFileSync(path.join(monitoringDir, 'tests/alerts.test.yml'), 'utf8')) as {
-      tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
-    };
-    const firing = new Set(
-      tests.tests.flatMap((t) => t.alert_rule_test ?? []).flatMap((t) => (t.exp_alerts.length > 0 ? [t.alertname] : [])),
+    // every unit-test file (alerts.test.yml, agents.test.yml, …): monitoring/check.sh runs them all
+    const files = readdirSync(path.join(monitoringDir, 'tests')).filter((file) => file.endsWith('.test.yml'));
+    const tests = files.flatMap(
+      (file) =>
+        (
+          parse(readFileSync(path.join(monitoringDir, 'tests', file), 'utf8')) as {
+            tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+          }
+        ).tests,
     );
+    const firing = new Set(tests.flatMap((t) => t.alert_rule_test ?? []).flatMap((t) => (t.exp_alerts.length > 0 ? [t.alertname] : [])));
     const alerts = loadRules().filter((r) => r.kind === 'alert');
     expect(alerts.length).toBeGreaterThanOrEqual(8);
     for (const alert of alerts) {
-      expect(firing.has(alert.name), `${alert.name} has no firing case in monitoring/tests/alerts.test.yml`).toBe(true);
+      expect(firing.has(alert.name), `${alert.name} has no firing case in monitoring/tests/*.test.yml`).toBe(true);
       expect(['page', 'ticket'], alert.name).toContain(alert.labels.severity);
       expect(alert.annotations.summary, alert.name).toMatch(/\{\{ \$labels\.environment \}\}/);
       expect(alert.annotations.description?.length ?? 0, alert.name).toBeGreaterThan(20);

@@ -11,7 +11,8 @@ import { connectWorkerDatabase } from '../lib/postgres.ts';
 import { createWorkerErrorReporter } from '../lib/sentry.ts';
 import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { createAgentMetrics } from './agent-metrics.ts';
-import { AgentOrchestrator } from './orchestrator.ts';
+import { createLlmAgent } from './kinds/llm-agent.ts';
+import { AGENT_KINDS, AgentOrchestrator } from './orchestrator.ts';
 
 const config = loadWorkerConfig('agents', process.env, WORKER_VARIABLES.agents);
 const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -42,6 +43,15 @@ const orchestrator = new AgentOrchestrator({
   maxAttempts: config.AGENT_MAX_ATTEMPTS,
   logger,
   metrics,
+  // the llm kind's endpoint; without LLM_BASE_URL its runs fail with llm_not_configured
+  kinds: {
+    ...AGENT_KINDS,
+    llm: createLlmAgent(
+      config.LLM_BASE_URL && config.LLM_MODEL
+        ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS }
+        : undefined,
+    ),
+  },
 });
 
 let stopping = false;

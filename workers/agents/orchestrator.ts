@@ -28,9 +28,12 @@ import type { Sql } from '../lib/postgres.ts';
 import { RunLost, type AgentKind, type RunForWorker, type RunOutcome, type RunSteps } from './agent-kind.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import { GatewayCallFailed, GatewayClient } from './gateway-client.ts';
+import { createLlmAgent } from './kinds/llm-agent.ts';
 import { summarizer } from './kinds/summarizer.ts';
+import { LlmCallFailed } from './llm/chat-completions.ts';
 
-export const AGENT_KINDS: Record<string, AgentKind> = { summarizer };
+/** The kinds without settings; main.ts passes the llm kind with its endpoint (LLM_*). */
+export const AGENT_KINDS: Record<string, AgentKind> = { summarizer, llm: createLlmAgent(undefined) };
 
 export interface OrchestratorOptions {
   nc: NatsConnection;
@@ -191,6 +194,9 @@ export class AgentOrchestrator {
     } catch (error) {
       if (error instanceof RunLost || abort.signal.aborted) {
         outcome = 'lost';
+      } else if (error instanceof LlmCallFailed) {
+        metrics?.toolErrors.inc({ kind: run!.agent_kind, code: error.code });
+        outcome = { status: 'failed', error: { code: error.code, message: error.message.slice(0, 500) }, usage: error.usage };
       } else if (error instanceof GatewayCallFailed) {
         metrics?.toolErrors.inc({ kind: run!.agent_kind, code: error.code });
         outcome = { status: 'failed', error: { code: `gateway_${error.code}`, message: error.message.slice(0, 500) } };

@@ -6,11 +6,12 @@ import { inRequestTransaction } from '../core/context.ts';
 import { requireTeamCapability } from '../core/pep.ts';
 import { requireVisibleTeam } from '../core/team-visibility.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, securedRoute, Timestamp, Uuid } from '../core/route.ts';
+import { agentsDisabled, agentsEnabledFor } from './agents-flag.ts';
 import { agentNotFound, findAgent, listTeamAgents, registerAgent, startRun, updateAgent } from './agents.queries.ts';
 import { Run, RunInput } from './runs.routes.ts';
 
 /** The kinds of agent a worker knows how to run (workers/agents/kinds/). */
-export const AGENT_KINDS = ['summarizer'] as const;
+export const AGENT_KINDS = ['summarizer', 'llm'] as const;
 
 const AgentConfig = z
   .record(z.string().max(64), z.union([z.string().max(500), z.number(), z.boolean()]))
@@ -101,7 +102,7 @@ const start = securedRoute('agent.run', {
   tags: ['agent runs'],
   summary: 'Start a run of an agent (queued; an agent worker takes it)',
   request: { params: AgentPath, body: jsonBody(StartRunBody, 'Where to reply and the input') },
-  responses: { 201: jsonResponse(Run, 'The queued run'), ...errorResponses(404, 409) },
+  responses: { 201: jsonResponse(Run, 'The queued run'), ...errorResponses(403, 404, 409) },
 });
 
 export const agentRoutes = createRouter()
@@ -155,8 +156,11 @@ export const agentRoutes = createRouter()
   .openapi(start, async (c) => {
     const { agentId } = c.req.valid('param');
     const body = c.req.valid('json');
-    const run = await inRequestTransaction(c, (tx) =>
-      startRun(tx, { agentId, channelId: body.channel_id, input: body.input ?? {} }, c.var.requestId),
-    );
+    const run = await inRequestTransaction(c, async (tx) => {
+      const agent = await findAgent(tx, agentId);
+      if (!agent) throw agentNotFound();
+      if (!(await agentsEnabledFor(c, agent.team_id))) throw agentsDisabled();
+      return startRun(tx, { agentId, channelId: body.channel_id, input: body.input ?? {} }, c.var.requestId);
+    });
     return c.json({ ...run, steps: [] }, 201);
   });

@@ -19,6 +19,7 @@ import {
   type MessageRow,
 } from './messages.queries.ts';
 import { channelNotFound } from './channels.routes.ts';
+import { holdAgentMentionsUnlessEnabled } from '../agents/agents-flag.ts';
 
 const Message = z
   .object({
@@ -124,6 +125,7 @@ export const messageRoutes = createRouter()
   .openapi(postMessage, async (c) => {
     const { channel_id: channelId, body } = c.req.valid('json');
     const message = await inRequestTransaction(c, async (tx) => {
+      await holdAgentMentionsUnlessEnabled(c, tx, body, { channelId });
       const created = await insertMessage(tx, { channelId, body, correlationId: c.var.requestId });
       if (!created) throw (await findChannel(tx, channelId)) ? channelArchived() : channelNotFound();
       const { event_payload: payload, ...message } = created;
@@ -172,6 +174,7 @@ export const messageRoutes = createRouter()
     const { messageId } = c.req.valid('param');
     const { body } = c.req.valid('json');
     const followup = await inRequestTransaction(c, async (tx) => {
+      await holdAgentMentionsUnlessEnabled(c, tx, body, { parentId: messageId });
       const created = await insertFollowup(tx, { parentId: messageId, body, correlationId: c.var.requestId });
       if (!created) throw await explainMessageRefusal(tx, messageId, 'reply');
       const { event_payload: payload, ...followup } = created;

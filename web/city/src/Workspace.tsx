@@ -6,6 +6,7 @@ import { useBooleanFlag, useGatewayFlags } from '../../shared/flags.ts';
 import type { LiveStatus } from '../../shared/live.ts';
 import type { Session, SessionStore } from '../../shared/session.ts';
 import { EmptyState, ErrorState, LoadingState, SignedInAs, useResource } from '../../shared/ui.tsx';
+import { AgentsPanel } from './AgentsPanel.tsx';
 import { ChannelView } from './ChannelView.tsx';
 import { Invitations } from './Invitations.tsx';
 import { RwaInventory } from './RwaInventory.tsx';
@@ -44,7 +45,20 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
     [teamId],
     versionOf(`team:${teamId}`),
   );
-  const names = useMemo(() => new Map((members.data?.items ?? []).map((m) => [m.user_id, m.display_name])), [members.data]);
+  const agents = useResource(
+    teamId ? () => expectOk(api.api.agents.$get({ query: { team_id: teamId } })) : null,
+    [teamId],
+    versionOf(`agents:${teamId}`),
+  );
+  // an agent's replies are authored by its own principal: shown as its @handle
+  const names = useMemo(
+    () =>
+      new Map([
+        ...(agents.data?.items ?? []).map((a): [string, string] => [a.principal_id, `@${a.name} (agent)`]),
+        ...(members.data?.items ?? []).map((m): [string, string] => [m.user_id, m.display_name]),
+      ]),
+    [members.data, agents.data],
+  );
   const team = teamList?.find((t) => t.id === teamId);
 
   return (
@@ -124,6 +138,16 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
                 setThreadId(null);
                 setView('channels');
               }}
+            />
+          )}
+          {team && (
+            <AgentsPanel
+              key={`agents-${team.id}`}
+              api={api}
+              teamId={team.id}
+              agents={agents}
+              channel={view === 'channels' ? channel : null}
+              version={versionOf(`agents:${team.id}`)}
             />
           )}
           {team && <RwaInventory key={team.id} api={api} team={team} />}

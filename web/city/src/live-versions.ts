@@ -1,7 +1,7 @@
 // Turns live events into "this view is stale" counters: a view reloads when its counter changes.
 // Keys: `teams` (my teams), `team:<id>` (its channels and members), `projects:<team>` (its boards),
 // `governance:<team>` (its proposals and tallies), `channel:<id>` (top-level messages),
-// `thread:<id>` (a message's followups).
+// `thread:<id>` (a message's followups), `agents:<team>` (its agents and their runs).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { apiBaseUrl } from '../../shared/config.ts';
 import { openLiveFeed, type LiveEvent, type LiveStatus } from '../../shared/live.ts';
@@ -41,6 +41,14 @@ export function keysTouchedBy(event: LiveEvent): string[] {
     case 'proposal.vote_cast':
     case 'proposal.state_changed':
       return [`governance:${id('team_id')}`];
+    case 'agent_run.queued':
+    case 'agent_run.in_progress':
+    case 'agent_run.requires_action':
+    case 'agent_run.completed':
+    case 'agent_run.failed':
+    case 'agent_run.cancelled':
+    case 'agent_run.expired':
+      return [`agents:${id('team_id')}`];
     default:
       return [];
   }

@@ -8,3 +8,5 @@ export type Channel = InferResponseType<Api['channels']['$get'], 200>['items'][n
 export type Message = InferResponseType<Api['messages']['$get'], 200>['items'][number];
 export type Member = InferResponseType<Api['teams'][':teamId']['members']['$get'], 200>['items'][number];
 export type MyInvitation = InferResponseType<Api['invitations']['mine']['$get'], 200>['items'][number];
+export type Agent = InferResponseType<Api['agents']['$get'], 200>['items'][number];
+export type AgentRun = InferResponseType<Api['agent-runs']['$get'], 200>['items'][number];
