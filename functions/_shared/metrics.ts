@@ -299,19 +299,19 @@ export function createGovernanceSchedulerMetrics(registry: Registry = new Regist
   return {
     registry,
     steps: new Counter({
-      name: 'governance_scheduler_steps_total',
+      name: 'microdao_governance_scheduler_steps_total',
       help: 'Proposals moved one step by this instance, by the state they reached',
       labelNames: ['to_state'] as const,
       registers: [registry],
     }),
     ticks: new Counter({
-      name: 'governance_scheduler_ticks_total',
+      name: 'microdao_governance_scheduler_ticks_total',
       help: 'Scheduler ticks by outcome (ok, failed)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     tickSeconds: new Histogram({
-      name: 'governance_scheduler_tick_seconds',
+      name: 'microdao_governance_scheduler_tick_seconds',
       help: 'Duration of one scheduler tick (one transaction)',
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
