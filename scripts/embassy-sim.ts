@@ -2,17 +2,27 @@
 // the Standard Webhooks spec with the partner's secret and sends them to any gateway, printing each answer.
 //   npm run embassy:sim -- --team <uuid> [--base-url http://127.0.0.1:54321/api] [--partner energy-union]
 //                          [--forged] [--env-file .env] [--dry-run]
+// With --receive PORT it plays the partner's side of outbound webhooks instead: it listens on
+// http://127.0.0.1:PORT/<partner>/webhooks (set that as the partner's endpoint_url) and verifies each
+// webhook's signature (scripts/embassy-receiver.ts).
 // Secrets come from EMBASSY_WEBHOOK_SECRET_<PARTNER> (environment or --env-file), never from arguments.
 import { readEnvFile } from '../functions/_shared/env-file.ts';
 import { isPartner, PARTNERS, sampleEvents, type Partner } from '../functions/_shared/embassy/partner-events.ts';
 import { parseSecrets, secretVariableOf, signWebhook } from '../functions/_shared/embassy/signatures.ts';
+import { startOutboundReceiver } from './embassy-receiver.ts';
 
 const USAGE = `usage: embassy-sim --team <team uuid> [--base-url URL] [--partner NAME]... [--forged] [--env-file FILE] [--dry-run]
   Signs each partner's sample events with EMBASSY_WEBHOOK_SECRET_<PARTNER> and POSTs them to
   <base-url>/embassy/<partner>/webhooks (default base URL http://127.0.0.1:54321/api).
   --partner   only this partner (repeatable; default: every partner with a secret)
   --forged    also send one webhook signed with a wrong secret per partner (expect 401)
-  --dry-run   print what would be sent, send nothing`;
+  --dry-run   print what would be sent, send nothing
+usage: embassy-sim --receive <port> [--fail-first N] [--fail-always] [--count N] [--env-file FILE]
+  Receives outbound webhooks on http://127.0.0.1:<port>/<partner>/webhooks and verifies each signature with
+  that partner's EMBASSY_WEBHOOK_SECRET_<PARTNER>; prints one line per webhook; runs until Ctrl-C.
+  --fail-first N  answer 503 to the first N attempts of every webhook id (to watch the retries)
+  --fail-always   answer 503 to everything (to watch a delivery end dead-lettered)
+  --count N       exit after N verified webhooks (exit 1 if any signature was refused)`;
 
 function fail(message: string): never {
   process.stderr.write(`embassy-sim: error: ${message}\n${USAGE}\n`);
@@ -24,7 +34,23 @@ if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const options = { baseUrl: 'http://127.0.0.1:54321/api', team: '', partners: [] as Partner[], forged: false, dryRun: false, envFile: '' };
+const options = {
+  baseUrl: 'http://127.0.0.1:54321/api',
+  team: '',
+  partners: [] as Partner[],
+  forged: false,
+  dryRun: false,
+  envFile: '',
+  receive: undefined as number | undefined,
+  failFirst: 0,
+  failAlways: false,
+  count: undefined as number | undefined,
+};
+const wholeNumber = (arg: string, text: string, min: number, max: number) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${arg} must be a whole number from ${min} to ${max}, not ${text}`);
+  return n;
+};
 for (let i = 0; i < args.length; i += 1) {
   const arg = args[i]!;
   const value = () => args[++i] ?? fail(`${arg} needs a value`);
@@ -37,11 +63,41 @@ for (let i = 0; i < args.length; i += 1) {
   } else if (arg === '--forged') options.forged = true;
   else if (arg === '--dry-run') options.dryRun = true;
   else if (arg === '--env-file') options.envFile = value();
+  else if (arg === '--receive') options.receive = wholeNumber(arg, value(), 1, 65535);
+  else if (arg === '--fail-first') options.failFirst = wholeNumber(arg, value(), 0, 1000);
+  else if (arg === '--fail-always') options.failAlways = true;
+  else if (arg === '--count') options.count = wholeNumber(arg, value(), 1, 1_000_000);
   else fail(`unknown argument ${arg}`);
 }
-if (!/^[0-9a-f-]{36}$/i.test(options.team)) fail('--team must be the uuid of a team the partner is linked to');
 
 const variables: Record<string, string | undefined> = options.envFile ? { ...process.env, ...readEnvFile(options.envFile) } : process.env;
+
+if (options.receive !== undefined) {
+  let verified = 0;
+  let refused = 0;
+  const receiver = await startOutboundReceiver({
+    port: options.receive,
+    secretsOf: (partner) => parseSecrets(variables[secretVariableOf(partner)]),
+    failFirst: options.failFirst,
+    failAlways: options.failAlways,
+    onWebhook: (webhook) => {
+      const type = (webhook.body as { type?: unknown } | null)?.type ?? '?';
+      const why = webhook.refusal ? ` (${webhook.refusal})` : '';
+      process.stdout.write(
+        `${webhook.outcome.padEnd(17)} ${webhook.partner} ${String(type)} webhook-id=${webhook.webhookId} → ${webhook.status}${why}\n`,
+      );
+      if (webhook.outcome === 'refused') refused += 1;
+      if (webhook.outcome === 'verified') verified += 1;
+      if (options.count !== undefined && verified >= options.count) void receiver.close().then(() => process.exit(refused ? 1 : 0));
+    },
+  }).catch((error: Error) => fail(`cannot listen on port ${options.receive} (${error.message}); pick a free port`));
+  process.stdout.write(`receiving outbound webhooks at ${receiver.url}/<partner>/webhooks; Ctrl-C to stop\n`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => void receiver.close().then(() => process.exit(refused ? 1 : 0)));
+  await new Promise(() => {});
+}
+
+if (!/^[0-9a-f-]{36}$/i.test(options.team)) fail('--team must be the uuid of a team the partner is linked to');
 const partners = options.partners.length ? options.partners : PARTNERS.filter((partner) => variables[secretVariableOf(partner)]);
 if (partners.length === 0) fail('no EMBASSY_WEBHOOK_SECRET_* is set: export them or pass --env-file');
 

@@ -47,10 +47,10 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
   },
   {
     name: 'consumer-embassy',
-    variables: 'consumer',
+    variables: 'embassy',
     entry: 'workers/consumers/embassy/main.ts',
     description:
-      'the durable consumer that applies accepted partner webhooks to the RWA inventory exactly once (workers/consumers/embassy)',
+      'the Embassy consumer: applies partner webhooks to the RWA inventory exactly once, sends outbound webhooks (workers/consumers/embassy)',
     port: { variable: 'METRICS_PORT', default: 9464 },
     onSigterm: 'the consumer settles the message in hand, drains NATS, then exits',
   },

@@ -138,6 +138,13 @@ const configSchema = z.object({
   EMBASSY_WEBHOOK_SECRET_GREENFOOD: optionalString,
   EMBASSY_WEBHOOK_SECRET_WATER_UNION: optionalString,
   EMBASSY_WEBHOOK_SECRET_ESSENCE_STREAM: optionalString,
+  /** Outbound webhooks (the Embassy consumer): attempts before a delivery is dead-lettered, the backoff between
+      them (base × 2^(attempt-1), capped, ±20 % jitter), each POST's timeout, and how often due ones are looked for. */
+  EMBASSY_OUTBOUND_MAX_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(50).default(8)),
+  EMBASSY_OUTBOUND_BACKOFF_BASE_MS: positiveInt(5_000),
+  EMBASSY_OUTBOUND_BACKOFF_MAX_MS: positiveInt(3_600_000),
+  EMBASSY_OUTBOUND_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(10_000)),
+  EMBASSY_OUTBOUND_POLL_INTERVAL_MS: positiveInt(1_000),
 
   // Chain and wallet
   CHAIN_RPC_URL: optionalUrl,

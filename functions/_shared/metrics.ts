@@ -70,6 +70,14 @@ export function createGatewayMetrics(registry: Registry = new Registry()) {
       help: 'Bytes of files confirmed and stored (deletions not subtracted: the database holds the current usage).',
       registers,
     }),
+    // Embassy (functions/api/embassy): partner is one of the four partners or `unknown`, outcome `accepted`,
+    // `replayed` or the stable error code of the refusal (a fixed set)
+    embassyWebhooks: new Counter({
+      name: 'microdao_embassy_webhooks_total',
+      help: 'Inbound partner webhooks by partner and outcome: accepted, replayed, or the error code they were refused or stored with (webhook_signature_mismatch, webhook_type_unknown, ...).',
+      labelNames: ['partner', 'outcome'] as const,
+      registers,
+    }),
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
@@ -291,19 +299,19 @@ export function createGovernanceSchedulerMetrics(registry: Registry = new Regist
   return {
     registry,
     steps: new Counter({
-      name: 'governance_scheduler_steps_total',
+      name: 'microdao_governance_scheduler_steps_total',
       help: 'Proposals moved one step by this instance, by the state they reached',
       labelNames: ['to_state'] as const,
       registers: [registry],
     }),
     ticks: new Counter({
-      name: 'governance_scheduler_ticks_total',
+      name: 'microdao_governance_scheduler_ticks_total',
       help: 'Scheduler ticks by outcome (ok, failed)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     tickSeconds: new Histogram({
-      name: 'governance_scheduler_tick_seconds',
+      name: 'microdao_governance_scheduler_tick_seconds',
       help: 'Duration of one scheduler tick (one transaction)',
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
@@ -312,3 +320,37 @@ export function createGovernanceSchedulerMetrics(registry: Registry = new Regist
 }
 
 export type GovernanceSchedulerMetrics = ReturnType<typeof createGovernanceSchedulerMetrics>;
+
+/** The Embassy consumer's own metrics (workers/consumers/embassy): partner events applied to the RWA
+    inventory by result, and outbound webhooks by outcome. Labels: the four partners, fixed result sets. */
+export function createEmbassyMetrics(registry: Registry = new Registry()) {
+  const registers = [registry];
+  return {
+    registry,
+    rwaApplied: new Counter({
+      name: 'microdao_embassy_rwa_events_total',
+      help: 'Accepted partner events the consumer processed, by partner and result (applied, team_not_linked, insufficient_quantity, no_effect).',
+      labelNames: ['partner', 'result'] as const,
+      registers,
+    }),
+    outboundAttempts: new Counter({
+      name: 'microdao_embassy_outbound_attempts_total',
+      help: 'Outbound webhook attempts by partner and outcome: delivered (2xx), retried (failed, another attempt scheduled), dead_lettered (failed, no attempt left).',
+      labelNames: ['partner', 'outcome'] as const,
+      registers,
+    }),
+    outboundDuration: new Histogram({
+      name: 'microdao_embassy_outbound_attempt_duration_seconds',
+      help: "Time one outbound webhook POST took, until the partner's answer or the timeout.",
+      labelNames: ['partner'] as const,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    outboundDead: new Gauge({
+      name: 'microdao_embassy_outbound_dead_deliveries',
+      help: 'Outbound deliveries in the dead-letter state now (read from the database at each scrape), waiting for a manual redeliver.',
+      registers,
+    }),
+  };
+}
+export type EmbassyMetrics = ReturnType<typeof createEmbassyMetrics>;

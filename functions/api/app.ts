@@ -29,6 +29,7 @@ import { governanceRoutes } from './governance/governance.routes.ts';
 import { projectRoutes } from './projects/projects.routes.ts';
 import { taskRoutes } from './projects/tasks.routes.ts';
 import { teamRoutes } from './messaging/teams.routes.ts';
+import { embassyAdminRoutes } from './embassy/admin.routes.ts';
 import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
@@ -118,7 +119,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/tasks', taskRoutes)
     .route('/governance', governanceRoutes)
     .route('/files', fileRoutes)
-    .route('/admin', adminRoutes);
+    .route('/admin', adminRoutes)
+    .route('/admin/embassy', embassyAdminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -128,6 +128,8 @@ insert into authenticated_may (object, privilege) values
   -- feature flags (20261205000600)
   ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
   ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'), -- platform admins change flags (checked inside)
+  -- Embassy outbound redeliver (20261205000900)
+  ('function app.redeliver_embassy_outbound(uuid, text)', 'EXECUTE'), -- platform admins redeliver a dead webhook (checked inside)
   -- team invitations (20261204000300): members join by accepting; the functions check the caller themselves
   ('table public.team_invitations', 'SELECT'),                      -- inviters see their team's, invitees their own
   ('function app.current_person_email()', 'EXECUTE'),               -- used by the invitee's policy

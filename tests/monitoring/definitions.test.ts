@@ -17,12 +17,14 @@ import {
 } from './definitions.ts';
 
 describe('monitoring definitions', () => {
-  it('has the API, Outbox & NATS, Database, Agents and Storage dashboards, each filtering by environment', () => {
+  it('has the API, Outbox & NATS, Database, Agents, Storage, Embassy and Governance dashboards, each filtering by environment', () => {
     const dashboards = loadDashboards();
     expect(dashboards.map((d) => d.uid).sort()).toEqual([
       'microdao-agents',
       'microdao-api',
       'microdao-database',
+      'microdao-embassy',
+      'microdao-governance',
       'microdao-outbox-nats',
       'microdao-storage',
     ]);

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import {
   createConsumerMetrics,
+  createEmbassyMetrics,
   createGatewayMetrics,
+  createGovernanceSchedulerMetrics,
   createNatsExporterMetrics,
   createRelayMetrics,
   Registry,
@@ -129,6 +131,8 @@ export function platformRegistry(): Registry {
   createConsumerMetrics(registry);
   createNatsExporterMetrics(registry);
   createAgentMetrics(registry);
+  createEmbassyMetrics(registry);
+  createGovernanceSchedulerMetrics(registry);
   return registry;
 }
 

@@ -38,6 +38,8 @@ import {
 const DASHBOARDS_WITHOUT_TRAFFIC_HERE: Record<string, string> = {
   'agents.json': 'no agent worker runs here (tests/agents/orchestrator.test.ts drives the agent metrics)',
   'storage.json': 'no file is uploaded here (tests/storage/files.test.ts checks the storage counters)',
+  'embassy.json': 'no partner webhook and no Embassy consumer here (tests/embassy/outbound.test.ts and webhooks.test.ts drive them)',
+  'governance.json': 'no governance scheduler runs here (tests/governance drives the scheduler)',
 };
 const EMPTY_HERE: Record<string, string> = {
   'Server errors by route': 'the traffic below provokes no 5xx',

@@ -52,6 +52,24 @@ export const WORKER_VARIABLES = {
   natsExporter: [...COMMON, 'NATS_MONITORING_URL', 'NATS_EXPORTER_PORT', 'NATS_STREAM_EVENTS'],
   edgeMetrics: [...COMMON, 'METRICS_PUSH_TOKEN'],
   governanceScheduler: [...COMMON, ...DATABASE],
+  /** the Embassy consumer: a consumer that also signs outbound webhooks with the partners' secrets */
+  embassy: [
+    ...COMMON,
+    ...DATABASE,
+    ...NATS,
+    'CONSUMER_MAX_DELIVER',
+    'CONSUMER_ACK_WAIT_SECONDS',
+    'NATS_CONSUMER_EMBASSY',
+    'EMBASSY_WEBHOOK_SECRET_ENERGY_UNION',
+    'EMBASSY_WEBHOOK_SECRET_GREENFOOD',
+    'EMBASSY_WEBHOOK_SECRET_WATER_UNION',
+    'EMBASSY_WEBHOOK_SECRET_ESSENCE_STREAM',
+    'EMBASSY_OUTBOUND_MAX_ATTEMPTS',
+    'EMBASSY_OUTBOUND_BACKOFF_BASE_MS',
+    'EMBASSY_OUTBOUND_BACKOFF_MAX_MS',
+    'EMBASSY_OUTBOUND_TIMEOUT_MS',
+    'EMBASSY_OUTBOUND_POLL_INTERVAL_MS',
+  ],
   /** scripts/flags.ts: reads the flags, nothing else */
   flags: ['LOG_LEVEL', ...DATABASE],
 } as const satisfies Record<string, readonly (keyof Config)[]>;

@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { conflict, notFound } from '../../_shared/errors.ts';
 import { enqueueEvent, recordAudit } from '../../_shared/outbox.ts';
 import { inRequestTransaction } from '../core/context.ts';
+import { requireFeature } from '../core/feature-gate.ts';
 import { requireTeamCapability } from '../core/pep.ts';
 import { requireVisibleTeam } from '../core/team-visibility.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, PageLimit, securedRoute, Timestamp, Uuid } from '../core/route.ts';
@@ -48,7 +49,7 @@ const getInventory = securedRoute('rwa.read', {
   tags: ['rwa'],
   summary: "The team's real-world assets per partner, with exact quantities",
   request: { params: TeamPath },
-  responses: { 200: jsonResponse(z.object({ items: z.array(InventoryItem) }), 'The inventory'), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(InventoryItem) }), 'The inventory'), ...errorResponses(400, 403, 404) },
 });
 
 const getMovements = securedRoute('rwa.read', {
@@ -57,7 +58,7 @@ const getMovements = securedRoute('rwa.read', {
   tags: ['rwa'],
   summary: "The team's inventory history, newest first",
   request: { params: TeamPath, query: z.strictObject({ limit: PageLimit }) },
-  responses: { 200: jsonResponse(z.object({ items: z.array(Movement) }), 'The movements'), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(z.object({ items: z.array(Movement) }), 'The movements'), ...errorResponses(400, 403, 404) },
 });
 
 const getLinks = securedRoute('rwa.read', {
@@ -96,6 +97,7 @@ const partnerNotFound = (partner: string) =>
 export const rwaRoutes = createRouter()
   .openapi(getInventory, async (c) => {
     const { teamId } = c.req.valid('param');
+    await requireFeature(c.var.deps.flags, 'rwa', 'The real-world-asset inventory', { userId: c.var.principal.id, teamId });
     const items = await inRequestTransaction(c, async (tx) => {
       await requireVisibleTeam(tx, teamId);
       return listInventory(tx, teamId);
@@ -104,6 +106,7 @@ export const rwaRoutes = createRouter()
   })
   .openapi(getMovements, async (c) => {
     const { teamId } = c.req.valid('param');
+    await requireFeature(c.var.deps.flags, 'rwa', 'The real-world-asset inventory', { userId: c.var.principal.id, teamId });
     const { limit } = c.req.valid('query');
     const items = await inRequestTransaction(c, async (tx) => {
       await requireVisibleTeam(tx, teamId);

@@ -71,7 +71,17 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-export const embassyWebhookRoutes = createRouter().openapi(receiveWebhook, async (c) => {
+const webhookRouter = createRouter();
+webhookRouter
+  // counts every answer by partner and outcome (the Embassy dashboard): refusals carry their error code
+  .use('/:partner/webhooks', async (c, next) => {
+    await next();
+    const partner = c.req.param('partner');
+    const outcome = c.var.errorCode ?? (c.res.headers.get('webhook-replayed') === 'true' ? 'replayed' : 'accepted');
+    c.var.deps.metrics?.embassyWebhooks.inc({ partner: partner && isPartner(partner) ? partner : 'unknown', outcome });
+  });
+
+export const embassyWebhookRoutes = webhookRouter.openapi(receiveWebhook, async (c) => {
   const { partner } = c.req.valid('param');
   const { config, sql } = c.var.deps;
   if (!isPartner(partner)) throw notFound('partner_unknown', `There is no Embassy partner named "${partner}".`);

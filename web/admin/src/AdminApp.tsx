@@ -9,6 +9,7 @@ import { ErrorState, LoadingState, SignedInAs } from '../../shared/ui.tsx';
 import { AccessKeys } from './AccessKeys.tsx';
 import { Flags } from './Flags.tsx';
 import { AgentRuns } from './AgentRuns.tsx';
+import { Embassy } from './Embassy.tsx';
 import { Overview } from './Overview.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
@@ -17,6 +18,7 @@ const SECTIONS = [
   { id: 'keys', label: 'Access keys' },
   { id: 'flags', label: 'Feature flags' },
   { id: 'runs', label: 'Agent runs' },
+  { id: 'embassy', label: 'Embassy' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -79,6 +81,8 @@ export function AdminApp() {
         ) : session.isPlatformAdmin ? (
           section === 'flags' ? (
             <Flags api={api} />
+          ) : section === 'embassy' ? (
+            <Embassy api={api} />
           ) : (
             <Overview api={api} />
           )

@@ -25,18 +25,24 @@ interface DeliveryRow {
   processed_at: string | null;
 }
 
-export const applyPartnerEvent: EventHandler = async (event: ConsumedEvent, tx: Tx) => {
-  if (event.type !== 'embassy.webhook_received') return;
-  const { delivery_id: deliveryId } = event.payload as EventPayload<'embassy.webhook_received'>;
-  const [delivery] = await tx<DeliveryRow[]>`
-    select id, partner, event_type, payload, status, processed_at
-    from public.embassy_webhook_deliveries where id = ${deliveryId} for update`;
-  // gone (never committed, or a test's leftovers), already applied, or never applicable: nothing to do
-  if (!delivery || delivery.processed_at || delivery.status !== 'accepted') return;
-  const movement = movementOf(delivery.event_type, delivery.payload);
-  const result = movement ? await applyMovement(tx, delivery, movement, event.correlationId ?? null) : 'no_effect';
-  await tx`update public.embassy_webhook_deliveries set processed_at = now(), result = ${result} where id = ${deliveryId}`;
-};
+/** The handler, telling `onProcessed` what each processed delivery came to (the consumer's metrics). */
+export const partnerEventApplier =
+  (onProcessed?: (partner: string, result: Result) => void): EventHandler =>
+  async (event: ConsumedEvent, tx: Tx) => {
+    if (event.type !== 'embassy.webhook_received') return;
+    const { delivery_id: deliveryId } = event.payload as EventPayload<'embassy.webhook_received'>;
+    const [delivery] = await tx<DeliveryRow[]>`
+      select id, partner, event_type, payload, status, processed_at
+      from public.embassy_webhook_deliveries where id = ${deliveryId} for update`;
+    // gone (never committed, or a test's leftovers), already applied, or never applicable: nothing to do
+    if (!delivery || delivery.processed_at || delivery.status !== 'accepted') return;
+    const movement = movementOf(delivery.event_type, delivery.payload);
+    const result = movement ? await applyMovement(tx, delivery, movement, event.correlationId ?? null) : 'no_effect';
+    await tx`update public.embassy_webhook_deliveries set processed_at = now(), result = ${result} where id = ${deliveryId}`;
+    onProcessed?.(delivery.partner, result);
+  };
+
+export const applyPartnerEvent: EventHandler = partnerEventApplier();
 
 async function applyMovement(tx: Tx, delivery: DeliveryRow, movement: InventoryMovement, correlationId: string | null): Promise<Result> {
   const [linked] = await tx`

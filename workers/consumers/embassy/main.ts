@@ -1,5 +1,6 @@
-// Entry point: `node --import tsx workers/consumers/embassy/main.ts` (npm run consumer:embassy). Applies
-// accepted partner webhooks to the RWA inventory through the durable consumer NATS_CONSUMER_EMBASSY.
+// Entry point: `node --import tsx workers/consumers/embassy/main.ts` (npm run consumer:embassy). Through the
+// durable consumer NATS_CONSUMER_EMBASSY it applies accepted partner webhooks to the RWA inventory and queues
+// the platform events partners subscribe to as outbound deliveries; a poll loop sends those (outbound-sender.ts).
 import { jetstreamManager } from '@nats-io/jetstream';
 import { streamLimitsFor } from '../../../functions/_shared/events/streams.ts';
 import { createLogger } from '../../../functions/_shared/log.ts';
@@ -10,15 +11,23 @@ import { createWorkerErrorReporter } from '../../lib/sentry.ts';
 import { loadWorkerConfig, WORKER_VARIABLES } from '../../lib/worker-config.ts';
 import { DurableConsumer, pruneProcessedEventIds } from '../durable-consumer.ts';
 import { consumerMetricsHooks, createDurableConsumerMetrics, observedHandler } from '../metrics.ts';
-import { applyPartnerEvent } from './apply-partner-event.ts';
+import { parseSecrets, secretVariableOf } from '../../../functions/_shared/embassy/signatures.ts';
+import { createEmbassyMetrics } from '../../../functions/_shared/metrics.ts';
+import type { Config } from '../../../functions/_shared/config.ts';
+import type { EventHandler } from '../durable-consumer.ts';
+import { partnerEventApplier } from './apply-partner-event.ts';
+import { OutboundSender } from './outbound-sender.ts';
+import { OUTBOUND_EVENT_TYPES, recordOutboundDeliveries } from './record-outbound.ts';
 
-const HANDLED = ['embassy.webhook_received'] as const;
+const HANDLED = ['embassy.webhook_received', ...OUTBOUND_EVENT_TYPES] as const;
 
-const config = loadWorkerConfig('embassy', process.env, WORKER_VARIABLES.consumer);
+const config = loadWorkerConfig('embassy', process.env, WORKER_VARIABLES.embassy);
 const name = config.NATS_CONSUMER_EMBASSY;
 const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'consumer-embassy', consumer: name } });
 const reporter = await createWorkerErrorReporter(config, 'consumer-embassy');
 const metrics = createDurableConsumerMetrics(name, HANDLED);
+// one registry: the consumer's series and the Embassy's own on the same /metrics
+const embassyMetrics = createEmbassyMetrics(metrics.registry);
 const metricsServer = await serveMetrics(metrics.registry, { host: config.METRICS_HOST, port: config.METRICS_PORT }).catch(
   (error: Error) => {
     logger.error('metrics not served; consuming anyway', { error: error.message, fix: 'give each worker on a host its own METRICS_PORT' });
@@ -28,6 +37,11 @@ const metricsServer = await serveMetrics(metrics.registry, { host: config.METRIC
 const nc = await connectNats(config, { name: `microdao-consumer-${name}` });
 const jsm = await jetstreamManager(nc, { checkAPI: false });
 const sql = connectWorkerDatabase(config, { applicationName: `microdao-consumer-${name}`, max: 2 });
+const applyPartnerEvent = partnerEventApplier((partner, result) => embassyMetrics.rwaApplied.inc({ partner, result }));
+const handleEmbassyEvent: EventHandler = async (event, tx) => {
+  await applyPartnerEvent(event, tx);
+  await recordOutboundDeliveries(event, tx);
+};
 const consumer = new DurableConsumer({
   nc,
   jsm,
@@ -36,7 +50,7 @@ const consumer = new DurableConsumer({
   subjectPrefix: config.NATS_SUBJECT_PREFIX,
   name,
   eventTypes: HANDLED,
-  handle: observedHandler(applyPartnerEvent, { metrics, consumer: name, logger }),
+  handle: observedHandler(handleEmbassyEvent, { metrics, consumer: name, logger }),
   hooks: consumerMetricsHooks(metrics, name),
   maxDeliver: config.CONSUMER_MAX_DELIVER,
   ackWaitMs: config.CONSUMER_ACK_WAIT_SECONDS * 1000,
@@ -44,13 +58,48 @@ const consumer = new DurableConsumer({
   reporter,
 });
 
+const secretsByPartner = new Map<string, ReturnType<typeof parseSecrets>>();
+const sender = new OutboundSender({
+  sql,
+  secretsOf: (partner) => {
+    if (!secretsByPartner.has(partner)) {
+      secretsByPartner.set(partner, parseSecrets(config[secretVariableOf(partner) as keyof Config] as string | undefined));
+    }
+    return secretsByPartner.get(partner)!;
+  },
+  maxAttempts: config.EMBASSY_OUTBOUND_MAX_ATTEMPTS,
+  backoffBaseMs: config.EMBASSY_OUTBOUND_BACKOFF_BASE_MS,
+  backoffMaxMs: config.EMBASSY_OUTBOUND_BACKOFF_MAX_MS,
+  timeoutMs: config.EMBASSY_OUTBOUND_TIMEOUT_MS,
+  logger,
+  metrics: embassyMetrics,
+});
+
 let stopping = false;
+// one round at a time: the next poll starts after the previous one's POSTs are answered
+let sending: Promise<void> = Promise.resolve();
+let lastDeadCount = 0;
+const outboundTimer = setInterval(() => {
+  sending = sending.then(async () => {
+    if (stopping) return;
+    try {
+      while ((await sender.deliverDue()).length > 0 && !stopping);
+      if (Date.now() - lastDeadCount > 15_000) {
+        lastDeadCount = Date.now();
+        embassyMetrics.outboundDead.set(await sender.countDead());
+      }
+    } catch (error) {
+      logger.warn('could not send outbound webhooks; retrying at the next poll', { error: (error as Error).message });
+    }
+  });
+}, config.EMBASSY_OUTBOUND_POLL_INTERVAL_MS);
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    void consumer
-      .stop()
+    clearInterval(outboundTimer);
+    void Promise.all([consumer.stop(), sending])
       .then(() => Promise.all([sql.end({ timeout: 5 }), nc.drain(), metricsServer?.close(), reporter.flush(2000)]))
       .then(() => process.exit(0));
   });
