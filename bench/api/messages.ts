@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
+import { recordFigures } from '../results.ts';
 
 const USAGE = `Usage: npm run bench:api -- [options]
   --concurrency N   concurrent HTTP connections and pgbench clients (default 16)
@@ -347,6 +348,18 @@ async function main(): Promise<void> {
     const ratio = api.throughput / bench.throughput;
     console.log(`ratio    gateway / pgbench throughput = ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
     console.log(`ratio    gateway with an access key / pgbench = ${(viaKey.throughput / bench.throughput).toFixed(2)}`);
+    const figuresOf = ({ latencies: _latencies, ...figures }: Result) => figures;
+    say(
+      `figures written to ${recordFigures('api', {
+        concurrency,
+        duration_seconds: durationSeconds,
+        rounds,
+        gateway: figuresOf(api),
+        gateway_access_key: figuresOf(viaKey),
+        pgbench: figuresOf(bench),
+        ratio_gateway_to_pgbench: ratio,
+      })}`,
+    );
   } finally {
     await gateway?.stop();
     if (options['keep-db']) say(`kept database ${database}`);

@@ -10,10 +10,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -21,6 +20,7 @@ import { subjectFor } from '../../functions/_shared/events/catalog.ts';
 import { streamDefinitions } from '../../functions/_shared/events/streams.ts';
 import { ensureStreams } from '../../workers/lib/streams.ts';
 import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
+import { recordFigures } from '../results.ts';
 
 const USAGE = `Usage: npm run bench:live -- [options]
   --clients N     live streams to open, split over two teams, 10 per user (default 1000)
@@ -446,25 +446,25 @@ async function main(): Promise<void> {
     console.log(`ratio    live p99 / nats p99 = ${p99Ratio.toFixed(2)}; live p50 / nats p50 = ${(live.p50 / reference.p50).toFixed(2)}`);
     console.log(`target   live p99 ≤ 100 ms: ${live.p99 <= 100 && live.deliveries === live.expected ? 'met' : 'NOT met'}`);
     if (options.results) {
-      mkdirSync(dirname(options.results), { recursive: true });
-      const figures = {
-        measured_at: new Date().toISOString(),
-        cores: cpus().length,
-        clients: clients.length,
-        rate: RATE,
-        seconds: SECONDS,
-        messages: posted.length,
-        post_errors: errors,
-        live,
-        nats: reference,
-        post: answered,
-        fan_out: fanOut,
-        kb_per_idle_stream: perStreamBytes / 1024,
-        gateway_cpu_percent: gatewayCpu,
-        p99_ratio: p99Ratio,
-      };
-      writeFileSync(options.results, `${JSON.stringify(figures, null, 2)}\n`);
-      say(`figures written to ${options.results}`);
+      const file = recordFigures(
+        'live',
+        {
+          clients: clients.length,
+          rate: RATE,
+          seconds: SECONDS,
+          messages: posted.length,
+          post_errors: errors,
+          live,
+          nats: reference,
+          post: answered,
+          fan_out: fanOut,
+          kb_per_idle_stream: perStreamBytes / 1024,
+          gateway_cpu_percent: gatewayCpu,
+          p99_ratio: p99Ratio,
+        },
+        options.results,
+      );
+      say(`figures written to ${file}`);
     }
   } finally {
     for (const client of clients) client.response.destroy();
