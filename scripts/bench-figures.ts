@@ -48,6 +48,11 @@ function rows(): string[] {
       ? `| \`POST /api/messages\` through the gateway vs \`pgbench\` of the same transaction (${api.concurrency} connections) | ${whole(api.gateway.throughput)} vs ${whole(api.pgbench.throughput)} per s: ${ratio(api.ratio_gateway_to_pgbench)}; gateway p99 ${ms(api.gateway.p99)} | ≥ 0.6× (${verdict(api.ratio_gateway_to_pgbench >= 0.6)}) | ${when(api)} |`
       : `| \`POST /api/messages\` through the gateway vs \`pgbench\` | ${missing('bench:api')} | ≥ 0.6× | |`,
   );
+  if (api?.pgbench_bare_insert) {
+    lines.push(
+      `| the message transaction vs a bare one-row insert transaction (both \`pgbench\`) | ${whole(api.pgbench.throughput)} vs ${whole(api.pgbench_bare_insert.throughput)} per s: ${ratio(api.ratio_message_to_bare_insert)} | ≥ 0.4× (${verdict(api.ratio_message_to_bare_insert >= 0.4)}) | ${when(api)} |`,
+    );
+  }
   const relay = read('relay');
   lines.push(
     relay
