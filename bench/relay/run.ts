@@ -367,6 +367,7 @@ async function measureLatency(jsm: JetStreamManager, nc: NatsConnection, relaySt
   );
   Object.assign(figures, {
     latency_rate: RATE,
+    latency_achieved_rate: perSecond(committed.size, producedMs),
     latency_p50_ms: percentile(latencies, 50),
     latency_p99_ms: percentile(latencies, 99),
     latency_max_ms: latencies.at(-1)!,
