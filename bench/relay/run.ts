@@ -363,7 +363,7 @@ async function measureLatency(jsm: JetStreamManager, nc: NatsConnection, relaySt
   );
   say(
     `commit → stream latency (${latencies.length} events after 1 s warm-up): p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
-      `p90 ${percentile(latencies, 90).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (target p99 ≤ 25 ms)`,
+      `p90 ${percentile(latencies, 90).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (target p99 ≤ 50 ms)`,
   );
   Object.assign(figures, {
     latency_rate: RATE,
