@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
+import { recordFigures } from '../results.ts';
 
 const USAGE = `Usage: npm run bench:api -- [options]
   --concurrency N   concurrent HTTP connections and pgbench clients (default 16)
@@ -84,6 +85,13 @@ SELECT app.enqueue_event('message.created', 'message', :m_id,
 COMMIT;
 `;
 
+// The physical reference: a bare one-row insert transaction on the same database (no RLS, triggers or outbox).
+const BARE_INSERT_TABLE = 'public.bench_bare_insert';
+const BARE_PGBENCH_SCRIPT = `BEGIN;
+INSERT INTO ${BARE_INSERT_TABLE} (body) VALUES ('benchmark message');
+COMMIT;
+`;
+
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
@@ -132,6 +140,19 @@ async function prepareDatabase(): Promise<void> {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  execFileSync(
+    'psql',
+    [
+      databaseUrl,
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `create table ${BARE_INSERT_TABLE} (id uuid primary key default gen_random_uuid(), body text not null)`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 async function dropDatabase(): Promise<void> {
@@ -233,11 +254,11 @@ async function loadGateway(port: number, token: string, seconds: number): Promis
   return summarise(latencies, errors, elapsed);
 }
 
-function runPgbench(): Result {
+function runPgbench(sqlScript = PGBENCH_SCRIPT): Result {
   const directory = mkdtempSync(join(tmpdir(), 'mdao-pgbench-'));
   try {
     const script = join(directory, 'post-message.sql');
-    writeFileSync(script, PGBENCH_SCRIPT);
+    writeFileSync(script, sqlScript);
     const claims = JSON.stringify({ sub: ALICE, role: 'authenticated', aud: 'authenticated', email: 'alice@demo.local' });
     const args = [
       '-n',
@@ -313,6 +334,7 @@ async function main(): Promise<void> {
     const apiRounds: Result[] = [];
     const keyRounds: Result[] = [];
     const benchRounds: Result[] = [];
+    const bareRounds: Result[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       say(
         `round ${round}/${rounds}: POST /api/messages for ${durationSeconds} s with ${concurrency} connections, as a session then as a key`,
@@ -320,6 +342,7 @@ async function main(): Promise<void> {
       apiRounds.push(await loadGateway(port, token, durationSeconds));
       keyRounds.push(await loadGateway(port, accessKey, durationSeconds));
       benchRounds.push(runPgbench());
+      bareRounds.push(runPgbench(BARE_PGBENCH_SCRIPT));
       say(
         `round ${round}/${rounds}: gateway ${apiRounds.at(-1)!.throughput.toFixed(0)}/s (key ${keyRounds.at(-1)!.throughput.toFixed(0)}/s), pgbench ${benchRounds.at(-1)!.throughput.toFixed(0)}/s`,
       );
@@ -327,6 +350,7 @@ async function main(): Promise<void> {
     const api = combine(apiRounds);
     const viaKey = combine(keyRounds);
     const bench = combine(benchRounds);
+    const bare = combine(bareRounds);
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     const [events] = await sql<
       { count: number }[]
@@ -344,9 +368,28 @@ async function main(): Promise<void> {
     );
     console.log(format(`gateway  the same, authenticated with an agent's access key (PEP: the key's bundle)`, viaKey, 'requests'));
     console.log(format(`pgbench  the same transaction (-M extended, ${concurrency} clients, 2 threads)`, bench, 'transactions'));
+    console.log(format(`pgbench  a bare one-row insert transaction, same database and clients (the reference)`, bare, 'transactions'));
     const ratio = api.throughput / bench.throughput;
-    console.log(`ratio    gateway / pgbench throughput = ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    const sqlRatio = bench.throughput / bare.throughput;
+    console.log(
+      `ratio    message transaction / bare insert (pgbench) = ${sqlRatio.toFixed(2)} (target ≥ 0.4: ${sqlRatio >= 0.4 ? 'met' : 'NOT met'})`,
+    );
+    console.log(`ratio    gateway / pgbench throughput = ${ratio.toFixed(2)} (target ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'NOT met'})`);
     console.log(`ratio    gateway with an access key / pgbench = ${(viaKey.throughput / bench.throughput).toFixed(2)}`);
+    const figuresOf = ({ latencies: _latencies, ...figures }: Result) => figures;
+    say(
+      `figures written to ${recordFigures('api', {
+        concurrency,
+        duration_seconds: durationSeconds,
+        rounds,
+        gateway: figuresOf(api),
+        gateway_access_key: figuresOf(viaKey),
+        pgbench: figuresOf(bench),
+        pgbench_bare_insert: figuresOf(bare),
+        ratio_message_to_bare_insert: sqlRatio,
+        ratio_gateway_to_pgbench: ratio,
+      })}`,
+    );
   } finally {
     await gateway?.stop();
     if (options['keep-db']) say(`kept database ${database}`);

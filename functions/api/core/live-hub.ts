@@ -1,8 +1,10 @@
 // The gateway's source of live events: one NATS connection per gateway process (opened on first use, with
-// the same client as the readiness probe) and one core subscription per live event type, fanned out to
-// every open live stream of the process. It sees every team's events; the live route filters them by the
-// caller's team membership before it queues them. The hub also holds the process's live-stream limits: how
-// many streams one principal may keep open, and how many events a stream may have waiting for a slow client.
+// the same client as the readiness probe) and one core subscription per live event type, fanned out in memory
+// to the open live streams of the process through per-team routing tables: an event reaches only the streams
+// of its team's members (and the stream of the person it makes a member), so a stream never sees, queues or
+// filters another team's events. Each event is checked and rendered as its SSE frame once, here, whatever the
+// number of streams. The hub also holds the process's live-stream limits: how many streams one principal may
+// keep open, and how many events a stream may have waiting for a slow client.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Config } from '../../_shared/config.ts';
 import { subjectFor, type EventType } from '../../_shared/events/catalog.ts';
@@ -46,6 +48,23 @@ export interface LiveEvent {
   type: (typeof LIVE_EVENT_TYPES)[number];
   teamId: string;
   payload: Record<string, unknown>;
+  /** The user this event makes a member of `teamId` (team.member_added, team.created), if any. */
+  joins?: string;
+  /** The event as one Server-Sent Events frame, rendered once for every stream. */
+  frame: string;
+}
+
+/** Where a listener's events come from: its principal's teams, and events that make the principal a member. */
+export interface LiveRoute {
+  principalId: string;
+  teamIds: Iterable<string>;
+}
+
+/** Ends a subscription; `refreshTeams` re-reads the listener's teams and routes it to them. */
+export interface LiveSubscription {
+  (): void;
+  /** Routes the listener to the teams `read` returns, plus any team it joined (by an event) while `read` ran. */
+  refreshTeams(read: () => Promise<Set<string>>): Promise<Set<string>>;
 }
 
 /** Why the hub stopped a listener: NATS dropped (events may be lost) or the gateway is shutting down. */
@@ -68,8 +87,10 @@ export const DEFAULT_LIVE_LIMITS: LiveLimits = { maxStreamsPerPrincipal: 20, max
 
 export interface LiveHub {
   /** Resolves once the NATS subscriptions are registered with the server (and the connection is up): every
-      event published after that reaches `listener`, until it is interrupted. The returned function unsubscribes. */
-  subscribe(listener: LiveListener): Promise<() => void>;
+      event published after that reaches `listener` (only those of `route`'s teams, and those that make its
+      principal a member — whose team is then routed to it too — when a route is given), until it is
+      interrupted. The returned function unsubscribes. */
+  subscribe(listener: LiveListener, route?: LiveRoute): Promise<LiveSubscription>;
   /** Counts a stream of `principalId` against its limit: a release function, or null when it has as many open
       as it may. */
   admitStream(principalId: string): (() => void) | null;
@@ -86,6 +107,11 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 export function createLiveHub(settings: NatsSettings, logger: Logger, limits: LiveLimits = DEFAULT_LIVE_LIMITS): LiveHub {
   const listeners = new Set<LiveListener>();
+  const unrouted = new Set<LiveListener>(); // every event (tests, tools)
+  const byTeam = new Map<string, Set<LiveListener>>();
+  const byPrincipal = new Map<string, Set<LiveListener>>();
+  const teamsOf = new Map<LiveListener, Set<string>>();
+  const joinedWhileReading = new Map<LiveListener, Set<string>>();
   const streamsOf = new Map<string, number>();
   let connecting: Promise<NatsConnection> | null = null;
   let subscribed: Promise<Subscription[]> | null = null;
@@ -122,14 +148,50 @@ export function createLiveHub(settings: NatsSettings, logger: Logger, limits: Li
     return connecting;
   };
 
+  const addTo = <K>(table: Map<K, Set<LiveListener>>, key: K, listener: LiveListener) => {
+    const set = table.get(key);
+    if (set) set.add(listener);
+    else table.set(key, new Set([listener]));
+  };
+  const removeFrom = <K>(table: Map<K, Set<LiveListener>>, key: K, listener: LiveListener) => {
+    const set = table.get(key);
+    if (set?.delete(listener) && set.size === 0) table.delete(key);
+  };
+  const routeToTeams = (listener: LiveListener, teamIds: Iterable<string>) => {
+    const next = new Set(teamIds);
+    const current = teamsOf.get(listener) ?? new Set<string>();
+    for (const team of current) if (!next.has(team)) removeFrom(byTeam, team, listener);
+    for (const team of next) if (!current.has(team)) addTo(byTeam, team, listener);
+    teamsOf.set(listener, next);
+  };
+  const remove = (listener: LiveListener, principalId?: string) => {
+    listeners.delete(listener);
+    unrouted.delete(listener);
+    for (const team of teamsOf.get(listener) ?? []) removeFrom(byTeam, team, listener);
+    teamsOf.delete(listener);
+    joinedWhileReading.delete(listener);
+    if (principalId !== undefined) removeFrom(byPrincipal, principalId, listener);
+  };
+
   const deliver = (event: LiveEvent) => {
-    for (const listener of listeners) listener.onEvent(event);
+    for (const listener of unrouted) listener.onEvent(event);
+    const members = byTeam.get(event.teamId);
+    if (members) for (const listener of members) listener.onEvent(event);
+    if (event.joins === undefined) return;
+    for (const listener of byPrincipal.get(event.joins) ?? []) {
+      if (members?.has(listener)) continue; // had it already
+      // the new team's next events reach the stream before its membership is read again
+      joinedWhileReading.get(listener)?.add(event.teamId);
+      routeToTeams(listener, [...(teamsOf.get(listener) ?? []), event.teamId]);
+      listener.onEvent(event);
+    }
   };
   const interruptAll = (reason: LiveInterruption) => {
     for (const listener of [...listeners]) {
-      listeners.delete(listener);
+      remove(listener);
       listener.onInterrupted(reason);
     }
+    byPrincipal.clear();
   };
 
   const subscribeAll = () => {
@@ -143,7 +205,7 @@ export function createLiveHub(settings: NatsSettings, logger: Logger, limits: Li
             const id = message.headers?.get(EVENT_HEADERS.id) ?? '';
             if (!checked.ok) return logger.warn('live event does not match the catalog', { type, event_id: id, detail: checked.detail });
             const payload = checked.payload as Record<string, unknown> & { team_id: string };
-            deliver({ id, type, teamId: payload.team_id, payload });
+            deliver({ id, type, teamId: payload.team_id, payload, joins: joinerOf(type, payload), frame: sseFrame(type, id, payload) });
           },
         }),
       );
@@ -155,16 +217,33 @@ export function createLiveHub(settings: NatsSettings, logger: Logger, limits: Li
   };
 
   return {
-    async subscribe(listener) {
+    async subscribe(listener, route) {
       listeners.add(listener);
+      if (route) {
+        routeToTeams(listener, route.teamIds);
+        addTo(byPrincipal, route.principalId, listener);
+      } else unrouted.add(listener);
+      const unsubscribe = () => remove(listener, route?.principalId);
       try {
         await subscribeAll();
         await (await connection()).flush(); // answered only while connected (after a reconnect, once it is back)
       } catch (error) {
-        listeners.delete(listener);
+        unsubscribe();
         throw error;
       }
-      return () => void listeners.delete(listener);
+      return Object.assign(unsubscribe, {
+        async refreshTeams(read: () => Promise<Set<string>>) {
+          const joined = new Set<string>();
+          joinedWhileReading.set(listener, joined);
+          try {
+            const teams = await read();
+            if (listeners.has(listener) && route) routeToTeams(listener, [...teams, ...joined]);
+            return teams;
+          } finally {
+            if (joinedWhileReading.get(listener) === joined) joinedWhileReading.delete(listener);
+          }
+        },
+      });
     },
     admitStream(principalId) {
       const open = streamsOf.get(principalId) ?? 0;
@@ -189,4 +268,15 @@ export function createLiveHub(settings: NatsSettings, logger: Logger, limits: Li
       if (pending) await pending.then((nc) => nc.drain()).catch(() => {});
     },
   };
+}
+
+/** The user an event makes a member of its team, if any. */
+function joinerOf(type: LiveEvent['type'], payload: Record<string, unknown>): string | undefined {
+  const joiner = type === 'team.member_added' ? payload.user_id : type === 'team.created' ? payload.created_by : undefined;
+  return typeof joiner === 'string' ? joiner : undefined;
+}
+
+/** An event as the SSE frame hono's writeSSE would write (`event`, `data`, `id` lines); JSON has no raw newline. */
+function sseFrame(type: string, id: string, payload: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify(payload)}\nid: ${id.replace(/[\r\n]/g, '')}\n\n`;
 }

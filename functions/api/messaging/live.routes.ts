@@ -3,7 +3,8 @@
 // never message text: the app then fetches through the normal routes, under RLS. Tenancy: the caller's teams
 // are read under RLS with the caller's own claims, and an event is written only if its team is one of
 // them; membership is re-read when the caller joins a team and every MEMBERSHIP_REFRESH_MS (so a removal
-// takes effect within that time). Events of other teams are dropped before they are queued. Bounds: each
+// takes effect within that time). The hub routes only the caller's teams' events (and those that make the
+// caller a member) to the stream, so other teams' events never reach it; each arrives as a rendered frame. Bounds: each
 // principal keeps at most `maxStreamsPerPrincipal` streams open per gateway process (429 live_stream_limit past
 // it), and a stream whose client reads slower than events arrive holds at most `maxQueuedEvents`: past it the
 // stream ends with a final `resync` event (the client reconnects and refetches) instead of buffering without end.
@@ -14,7 +15,7 @@ import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../../_shared/errors.ts';
 import { inRequestTransaction } from '../core/context.ts';
-import type { LiveEvent, LiveInterruption } from '../core/live-hub.ts';
+import type { LiveEvent, LiveInterruption, LiveSubscription } from '../core/live-hub.ts';
 import { createRouter, errorResponses, securedRoute } from '../core/route.ts';
 import { listActingTeamIds } from './teams.queries.ts';
 
@@ -74,39 +75,34 @@ export const liveRoutes = createRouter().openapi(live, async (c) => {
     let teams = await myTeamIds();
     let refreshedAt = Date.now();
 
-    const joinsMe = (event: LiveEvent) =>
-      (event.type === 'team.member_added' && event.payload.user_id === principal.id) ||
-      (event.type === 'team.created' && event.payload.created_by === principal.id);
     const { maxQueuedEvents } = deps.live.limits;
     const queue: LiveEvent[] = [];
     let wake: (() => void) | undefined;
     // false once the client goes away, NATS drops, the gateway shuts down or the client falls too far behind
     let open = true;
     let resync: ResyncReason | undefined;
-    let joinPending = false;
     const stop = (reason?: ResyncReason) => {
       open = false;
       resync ??= reason;
       queue.length = 0; // nothing more will be sent: free it now
       wake?.();
     };
-    let unsubscribe: () => void;
+    let subscription: LiveSubscription;
     try {
-      const subscribing = deps.live.subscribe({
-        onEvent: (event) => {
-          if (!open) return;
-          // filtered before queueing: another team's events never take up this stream's memory. After an event
-          // that makes the caller a member (until the loop re-reads the teams) the loop filters instead, so
-          // the new team's next events are not dropped before the membership is known
-          if (joinsMe(event)) joinPending = true;
-          else if (!teams.has(event.teamId) && !joinPending) return;
-          if (queue.length >= maxQueuedEvents) return stop('too_slow');
-          queue.push(event);
-          wake?.();
+      const subscribing = deps.live.subscribe(
+        {
+          // routed by the hub: only the caller's teams' events and those that make the caller a member arrive
+          onEvent: (event) => {
+            if (!open) return;
+            if (queue.length >= maxQueuedEvents) return stop('too_slow');
+            queue.push(event);
+            wake?.();
+          },
+          onInterrupted: (reason) => stop(reason),
         },
-        onInterrupted: (reason) => stop(reason),
-      });
-      unsubscribe = await withTimeout(subscribing, SUBSCRIBE_TIMEOUT_MS, () => void subscribing.then((late) => late()).catch(() => {}));
+        { principalId: principal.id, teamIds: teams },
+      );
+      subscription = await withTimeout(subscribing, SUBSCRIBE_TIMEOUT_MS, () => void subscribing.then((late) => late()).catch(() => {}));
     } catch (error) {
       logger.warn('live events unavailable', { error: error instanceof Error ? error.message : String(error) });
       throw new ApiError(
@@ -117,6 +113,10 @@ export const liveRoutes = createRouter().openapi(live, async (c) => {
     }
 
     const deadline = Math.min(Date.now() + LIVE_MAX_MS, principal.expiresAt);
+    const refreshTeams = async () => {
+      teams = await subscription.refreshTeams(myTeamIds);
+      refreshedAt = Date.now();
+    };
 
     c.header('X-Accel-Buffering', 'no'); // proxies must pass events on as they come
     const response = streamSSE(
@@ -139,24 +139,17 @@ export const liveRoutes = createRouter().openapi(live, async (c) => {
                 continue;
               }
             }
-            if (Date.now() - refreshedAt > MEMBERSHIP_REFRESH_MS) {
-              teams = await myTeamIds();
-              refreshedAt = Date.now();
-            }
+            if (Date.now() - refreshedAt > MEMBERSHIP_REFRESH_MS) await refreshTeams();
             for (const event of queue.splice(0)) {
               if (!open) break;
-              if (!teams.has(event.teamId) && joinsMe(event)) {
-                joinPending = false; // set again by any later join: the re-read below sees this one
-                teams = await myTeamIds();
-                refreshedAt = Date.now();
-              }
+              if (!teams.has(event.teamId) && event.joins === principal.id) await refreshTeams();
               if (!teams.has(event.teamId)) continue;
-              await stream.writeSSE({ event: event.type, id: event.id, data: JSON.stringify(event.payload) });
+              await stream.write(event.frame);
             }
           }
           if (resync && !stream.aborted) await stream.writeSSE({ event: 'resync', data: JSON.stringify({ reason: resync }) });
         } finally {
-          unsubscribe();
+          subscription();
           release();
         }
       },
