@@ -65,7 +65,8 @@ afterAll(async () => {
   for (const name of created) await dropDatabase(name);
 });
 
-describe('scripts/migrate.sh', () => {
+// each case runs the real CLI over every migration, several times; on a shared 2-core machine that takes a minute
+describe('scripts/migrate.sh', { timeout: 180_000 }, () => {
   it('applies every migration once; a second up is a no-op with an identical schema and ledger', async () => {
     const db = await emptyDatabase();
     const first = await migrate(db, ['up']);
