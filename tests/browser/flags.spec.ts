@@ -4,6 +4,8 @@ import { expect, test } from '@playwright/test';
 import { expectCleanConsole, saveScreenshot, signIn, signInToCity, stack } from './fixtures/stack.ts';
 
 test('a flag flipped in the admin console changes the open city without a reload', async ({ browser }) => {
+  // two signed-in apps, two saved versions and two 2-second polls: more than the default on a loaded machine
+  test.setTimeout(90_000);
   const admin = await (await browser.newContext()).newPage();
   const city = await (await browser.newContext()).newPage();
   await signInToCity(city, stack.users.bob);
