@@ -2,7 +2,9 @@
 // health, readiness, then sign in → create a channel → send a message → see it listed → archive the channel.
 // Checklist items whose feature this deployment does not have yet report "not available yet" — never a pass.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { readEnvFile } from '../../functions/_shared/env-file.ts';
+import { loadSettings } from '../local-stack/settings.ts';
 import { CHECKLIST, type ChecklistContext } from './smoke/checklist/index.ts';
 import { createClient, expectStatus, StepFailure, StepNotCheckable, type SmokeClient } from './smoke/client.ts';
 
@@ -50,8 +52,15 @@ function parseOptions(argv: string[]): Options {
   const env = flags.get('env');
   if (typeof env !== 'string') throw new UsageError('--env is required: local, test, dev, staging or prod');
   const envFile = flags.get('env-file');
-  const source: Record<string, string | undefined> = typeof envFile === 'string' ? readEnvFile(envFile) : process.env;
-  const where = typeof envFile === 'string' ? envFile : 'the environment';
+  // locally, the settings `npm run dev` gave the platform (environment, then .env, then .env.example's local
+  // defaults): the same API port and the same test partner secrets
+  const source: Record<string, string | undefined> =
+    typeof envFile === 'string'
+      ? readEnvFile(envFile)
+      : env === 'local'
+        ? loadSettings(path.resolve(import.meta.dirname, '../..')).values
+        : process.env;
+  const where = typeof envFile === 'string' ? envFile : env === 'local' ? 'the local settings (.env or .env.example)' : 'the environment';
   const need = (name: string, why: string) => {
     const value = source[name] || (source[`${name}_FILE`] ? readFileSync(source[`${name}_FILE`]!, 'utf8').trim() : undefined);
     if (!value) throw new UsageError(`${name} is not set in ${where}; ${why}`);
