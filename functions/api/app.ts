@@ -32,6 +32,8 @@ import { teamRoutes } from './messaging/teams.routes.ts';
 import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
+import { creditRoutes } from './wallet/credits.routes.ts';
+import { payoutRoutes } from './wallet/payouts.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -77,8 +79,16 @@ export function createApp(deps: GatewayDeps) {
     cors({
       origin: config.WEB_ORIGINS,
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
-      exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID', 'Idempotency-Key'],
+      exposeHeaders: [
+        'X-Request-ID',
+        'Idempotent-Replayed',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'RateLimit-Policy',
+      ],
       maxAge: 600,
     }),
   );
@@ -118,6 +128,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/tasks', taskRoutes)
     .route('/governance', governanceRoutes)
     .route('/files', fileRoutes)
+    .route('/', payoutRoutes)
+    .route('/', creditRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 
