@@ -2,19 +2,24 @@
 // wallet worker, as its own process, sends approved payouts and confirms them; SIGKILLed right after recording
 // the signed transaction, or right after sending it, a restarted worker finishes the same payout and the
 // recipient is paid exactly once. A transfer the token would refuse fails with its reason and sends nothing.
+// Its metrics count submitted, confirmed and failed payouts, chain errors and what is still in flight.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAbiItem, type Address } from 'viem';
+import { createPublicClient, http, parseAbiItem, type Address, type PublicClient } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
   deployRingk,
+  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
   type LocalChain,
 } from '../../workers/wallet/chain.ts';
+import { serveMetrics } from '../../workers/lib/metrics-server.ts';
+import { PayoutExecutor } from '../../workers/wallet/payout-executor.ts';
+import { createWalletMetrics, readPayoutsInFlight } from '../../workers/wallet/wallet-metrics.ts';
 import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
 
 let db: TestDatabase;
@@ -67,6 +72,7 @@ async function runWorker(
       CHAIN_RPC_URL: anvil.rpcUrl,
       WALLET_CONFIRMATIONS: '2',
       WALLET_POLL_INTERVAL_MS: '100',
+      METRICS_PORT: String(await freePort()),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -149,5 +155,44 @@ describe('the wallet worker on a local chain', () => {
     expect(after.tx_hash).toBeNull();
     expect(after.last_error).toMatch(/revert/i);
     expect(await transfersTo(payout.recipient)).toEqual([]);
+  }, 120_000);
+
+  it('counts payouts confirmed and refused, chain errors and what waits, on /metrics', async () => {
+    const metrics = createWalletMetrics();
+    const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1, metrics });
+    const paid = await approvedPayout(5n);
+    const refused = await approvedPayout(SUPPLY * 2n);
+    for (const deadline = Date.now() + 60_000; !((await isFinal(paid.id)()) && (await isFinal(refused.id)()));) {
+      if (Date.now() > deadline) throw new Error('the payouts did not settle within 60 s');
+      await executor.runOnce();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // a node nobody answers on: the payout stays approved with the reason, and the error is counted by step
+    const unreachable = createPublicClient({ chain: chain.chain, transport: http('http://127.0.0.1:1', { retryCount: 0 }) });
+    const down = new PayoutExecutor(db.sql, { ...chain, public: unreachable as PublicClient }, { confirmations: 1, metrics });
+    const stuck = await approvedPayout(6n);
+    await down.runOnce();
+    const waiting = await statusOf(stuck.id);
+    expect(waiting.status).toBe('approved');
+    expect(waiting.last_error).toBeTruthy();
+
+    const server = await serveMetrics(metrics.registry, {
+      port: 0,
+      beforeScrape: () => readPayoutsInFlight(db.sql, chain.chain.id, metrics),
+    });
+    try {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toMatch(/^microdao_wallet_payouts_submitted_total 1$/m);
+      expect(text).toMatch(/^microdao_wallet_payouts_confirmed_total 1$/m);
+      expect(text).toMatch(/^microdao_wallet_payouts_failed_total\{reason="refused"\} 1$/m);
+      expect(text).toMatch(/^microdao_wallet_payout_confirmation_seconds_count 1$/m);
+      expect(text).toMatch(/^microdao_wallet_chain_errors_total\{step="simulate"\} 1$/m);
+      expect(text).toMatch(/^microdao_wallet_payouts_in_flight\{status="approved"\} 1$/m);
+      expect(text).toMatch(/^microdao_wallet_oldest_in_flight_seconds [0-9.e-]+$/m);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await db.sql`update public.payouts set status = 'cancelled' where id = ${stuck.id}`;
+    }
   }, 120_000);
 });

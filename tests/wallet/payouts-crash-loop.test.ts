@@ -13,6 +13,7 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
   deployRingk,
+  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
@@ -28,9 +29,11 @@ let anvil: LocalChain;
 let chain: ChainClients;
 let token: Address;
 let stateDir: string;
+let metricsPort: number; // one worker at a time: one port
 
 beforeAll(async () => {
   db = await createTestDatabase('wallet_crash');
+  metricsPort = await freePort();
   stateDir = mkdtempSync(path.join(tmpdir(), 'wallet-anvil-'));
   anvil = await startAnvil({ blockTimeSeconds: 1, stateFile: path.join(stateDir, 'state.json') });
   chain = await connectChain(anvil.rpcUrl, ANVIL_DEV_PRIVATE_KEY);
@@ -55,6 +58,7 @@ function startWorker(): ChildProcess {
       CHAIN_RPC_URL: anvil.rpcUrl,
       WALLET_CONFIRMATIONS: '1',
       WALLET_POLL_INTERVAL_MS: '100',
+      METRICS_PORT: String(metricsPort),
     },
     stdio: ['ignore', 'pipe', 'ignore'],
   });

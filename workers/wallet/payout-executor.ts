@@ -18,6 +18,7 @@ import {
 } from 'viem';
 import type { Sql } from '../lib/postgres.ts';
 import type { ChainClients } from './chain.ts';
+import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
 
 export type CrashPoint = 'after-record' | 'after-broadcast';
 
@@ -26,6 +27,7 @@ export interface ExecutorOptions {
   /** Test hook: the process SIGKILLs itself at this point, to prove recovery (workers/wallet/main.ts --crash-after). */
   crashAt?: CrashPoint;
   log?: (line: Record<string, unknown>) => void;
+  metrics?: WalletMetrics;
 }
 
 interface PayoutToRun {
@@ -68,6 +70,16 @@ export class PayoutExecutor {
     private readonly options: ExecutorOptions,
   ) {}
 
+  /** Runs one call to the chain node, counting its failure by step (a revert is the chain's answer, not an error). */
+  private async onChain<T>(step: ChainStep, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRevert(error) && !(error instanceof TransactionReceiptNotFoundError)) this.options.metrics?.chainErrors.inc({ step });
+      throw error;
+    }
+  }
+
   /** One pass over the payouts in flight on this chain; returns how many it moved on. */
   async runOnce(): Promise<number> {
     const due = await this.sql<{ id: string; status: string }[]>`
@@ -98,25 +110,30 @@ export class PayoutExecutor {
       await tx`select pg_advisory_xact_lock(hashtextextended(${`wallet-nonce/${this.chain.chain.id}/${signer}`}, 0))`;
       const args = [payout.recipient, BigInt(payout.amount)] as const;
       try {
-        await this.chain.public.simulateContract({
-          address: payout.token,
-          abi: erc20Abi,
-          functionName: 'transfer',
-          args,
-          account: this.chain.account,
-        });
+        await this.onChain('simulate', () =>
+          this.chain.public.simulateContract({
+            address: payout.token,
+            abi: erc20Abi,
+            functionName: 'transfer',
+            args,
+            account: this.chain.account,
+          }),
+        );
       } catch (error) {
         if (!isRevert(error)) throw error;
         await tx`update public.payouts set status = 'failed', last_error = ${reasonOf(error)}, attempts = attempts + 1
                  where id = ${payout.id}`;
+        this.options.metrics?.failed.inc({ reason: 'refused' });
         this.options.log?.({ msg: 'payout refused by the chain', payout_id: payout.id, reason: reasonOf(error) });
         return null;
       }
       const [known] = await tx<{ next: string | null }[]>`
         select (max(nonce) + 1)::text as next from public.payouts where chain_id = ${this.chain.chain.id} and signer = ${signer}`;
-      const onChain = await this.chain.public.getTransactionCount({ address: this.chain.account.address, blockTag: 'pending' });
+      const onChain = await this.onChain('sign', () =>
+        this.chain.public.getTransactionCount({ address: this.chain.account.address, blockTag: 'pending' }),
+      );
       const nonce = Math.max(Number(known?.next ?? 0), onChain);
-      const fees = await this.chain.public.estimateFeesPerGas();
+      const fees = await this.onChain('sign', () => this.chain.public.estimateFeesPerGas());
       const signed = await this.chain.account.signTransaction({
         type: 'eip1559',
         chainId: this.chain.chain.id,
@@ -136,6 +153,7 @@ export class PayoutExecutor {
       return { id: payout.id, signed, hash };
     });
     if (!recorded) return 0;
+    this.options.metrics?.submitted.inc();
     crashIfAsked(this.options, 'after-record');
     await this.broadcast(recorded.signed);
     crashIfAsked(this.options, 'after-broadcast');
@@ -146,7 +164,7 @@ export class PayoutExecutor {
   /** Sends a recorded signed transaction; "already known" means an earlier send got through. */
   private async broadcast(signed: Hex): Promise<void> {
     try {
-      await this.chain.public.sendRawTransaction({ serializedTransaction: signed });
+      await this.onChain('broadcast', () => this.chain.public.sendRawTransaction({ serializedTransaction: signed }));
     } catch (error) {
       if (/already known|already imported|known transaction/i.test(reasonOf(error))) return;
       throw error;
@@ -161,7 +179,7 @@ export class PayoutExecutor {
     if (!payout?.tx_hash || !payout.signed_tx) return 0;
     let receipt;
     try {
-      receipt = await this.chain.public.getTransactionReceipt({ hash: payout.tx_hash });
+      receipt = await this.onChain('receipt', () => this.chain.public.getTransactionReceipt({ hash: payout.tx_hash! }));
     } catch (error) {
       if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
       // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again
@@ -169,17 +187,24 @@ export class PayoutExecutor {
       return 0;
     }
     if (receipt.status === 'reverted') {
-      await this.sql`update public.payouts set status = 'failed', block_number = ${Number(receipt.blockNumber)},
+      const failed = await this.sql`update public.payouts set status = 'failed', block_number = ${Number(receipt.blockNumber)},
                        last_error = 'the transfer was mined but reverted' where id = ${payout.id} and status = 'submitted'`;
+      if (failed.count) this.options.metrics?.failed.inc({ reason: 'reverted' });
       return 1;
     }
-    const head = await this.chain.public.getBlockNumber();
+    const head = await this.onChain('receipt', () => this.chain.public.getBlockNumber());
     const confirmations = Number(head - receipt.blockNumber + 1n);
     const done = confirmations >= this.options.confirmations;
-    await this.sql`update public.payouts
-                   set block_number = ${Number(receipt.blockNumber)}, confirmations = ${confirmations},
-                       status = ${done ? 'confirmed' : 'submitted'}, last_error = null
-                   where id = ${payout.id} and status = 'submitted'`;
+    const [updated] = await this.sql<{ since_approval: number | null }[]>`
+      update public.payouts
+      set block_number = ${Number(receipt.blockNumber)}, confirmations = ${confirmations},
+          status = ${done ? 'confirmed' : 'submitted'}, last_error = null
+      where id = ${payout.id} and status = 'submitted'
+      returning extract(epoch from clock_timestamp() - approved_at)::float8 as since_approval`;
+    if (done && updated) {
+      this.options.metrics?.confirmed.inc();
+      if (updated.since_approval !== null) this.options.metrics?.confirmationSeconds.observe(updated.since_approval);
+    }
     if (done) this.options.log?.({ msg: 'payout confirmed', payout_id: payout.id, block: Number(receipt.blockNumber) });
     return done ? 1 : 0;
   }
