@@ -34,6 +34,7 @@ import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
 import { creditRoutes } from './wallet/credits.routes.ts';
 import { payoutRoutes } from './wallet/payouts.routes.ts';
+import { tokenRoutes } from './wallet/tokens.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -130,6 +131,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/files', fileRoutes)
     .route('/', payoutRoutes)
     .route('/', creditRoutes)
+    .route('/', tokenRoutes)
     .route('/admin', adminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

@@ -175,7 +175,9 @@ insert into authenticated_may (object, privilege) values
   ('function app.set_payout_threshold(uuid, integer)', 'EXECUTE'),  -- wallet.manage holders
   ('function app.grant_credits(uuid, uuid, numeric, text)', 'EXECUTE'), -- wallet.manage holders
   ('function app.stake_ringk(uuid, numeric, integer)', 'EXECUTE'),  -- stake.manage holders, their own credits
-  ('function app.unstake_ringk(uuid)', 'EXECUTE');                  -- and withdraw them after the lock
+  ('function app.unstake_ringk(uuid)', 'EXECUTE'),                  -- and withdraw them after the lock
+  -- chain tokens (20261205000710): written by the launcher and the wallet worker only
+  ('table public.chain_tokens', 'SELECT');                         -- every signed-in person reads the token list
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

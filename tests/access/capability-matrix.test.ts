@@ -219,6 +219,7 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
     body: { approval_threshold: 1 },
   }),
   'GET /api/teams/{teamId}/wallet/balances': async () => ({ method: 'GET', path: `/api/teams/${team}/wallet/balances` }),
+  'GET /api/teams/{teamId}/wallet/tokens': async () => ({ method: 'GET', path: `/api/teams/${team}/wallet/tokens` }),
   'POST /api/teams/{teamId}/wallet/credits': async () => ({
     method: 'POST',
     path: `/api/teams/${team}/wallet/credits`,

@@ -12,6 +12,7 @@ import { connectWorkerDatabase } from '../lib/postgres.ts';
 import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { ANVIL_DEV_PRIVATE_KEY, connectChain, LOCAL_CHAIN_ID } from './chain.ts';
 import { PayoutExecutor, type CrashPoint } from './payout-executor.ts';
+import { recordTreasuryBalances } from './ringk-token.ts';
 import { createWalletMetrics, readPayoutsInFlight } from './wallet-metrics.ts';
 
 const config = loadWorkerConfig('wallet-worker', process.env, WORKER_VARIABLES.wallet);
@@ -95,7 +96,17 @@ logger.info('wallet worker started', {
   signer: chain.account.address,
   confirmations: config.WALLET_CONFIRMATIONS,
 });
+const BALANCE_EVERY_MS = 5000;
+let balanceReadAt = 0;
 do {
+  // the treasury balance the city shows: read from the chain every few seconds, not on every pass
+  if (Date.now() - balanceReadAt > BALANCE_EVERY_MS) {
+    balanceReadAt = Date.now();
+    await recordTreasuryBalances(sql, chain).catch((error: Error) => {
+      metrics.chainErrors.inc({ step: 'balance' });
+      logger.warn('could not read the treasury balance', { error: error.message });
+    });
+  }
   const moved = await executor.runOnce().catch((error: Error) => {
     logger.error('pass failed; trying again', { error: error.message });
     return 0;

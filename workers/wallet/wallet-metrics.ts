@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../lib/postgres.ts';
 
-export const CHAIN_STEPS = ['connect', 'simulate', 'sign', 'broadcast', 'receipt'] as const;
+export const CHAIN_STEPS = ['connect', 'simulate', 'sign', 'broadcast', 'receipt', 'balance'] as const;
 export type ChainStep = (typeof CHAIN_STEPS)[number];
 export const FAILURE_REASONS = ['refused', 'reverted'] as const;
 const IN_FLIGHT = ['approved', 'submitted'] as const;
