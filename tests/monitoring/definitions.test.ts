@@ -17,7 +17,7 @@ import {
 } from './definitions.ts';
 
 describe('monitoring definitions', () => {
-  it('has the API, Outbox & NATS, Database, Agents and Storage dashboards, each filtering by environment', () => {
+  it('has the API, Outbox & NATS, Database, Agents, Storage and Wallet dashboards, each filtering by environment', () => {
     const dashboards = loadDashboards();
     expect(dashboards.map((d) => d.uid).sort()).toEqual([
       'microdao-agents',
@@ -25,6 +25,7 @@ describe('monitoring definitions', () => {
       'microdao-database',
       'microdao-outbox-nats',
       'microdao-storage',
+      'microdao-wallet',
     ]);
     for (const dashboard of dashboards) {
       expect(dashboard.variables, dashboard.file).toEqual(expect.arrayContaining(['datasource', 'environment']));

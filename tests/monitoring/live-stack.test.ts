@@ -38,6 +38,7 @@ import {
 const DASHBOARDS_WITHOUT_TRAFFIC_HERE: Record<string, string> = {
   'agents.json': 'no agent worker runs here (tests/agents/orchestrator.test.ts drives the agent metrics)',
   'storage.json': 'no file is uploaded here (tests/storage/files.test.ts checks the storage counters)',
+  'wallet.json': 'no chain or wallet worker runs here (tests/wallet/payouts-chain.test.ts checks the wallet counters on /metrics)',
 };
 const EMPTY_HERE: Record<string, string> = {
   'Server errors by route': 'the traffic below provokes no 5xx',
