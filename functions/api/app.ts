@@ -35,6 +35,7 @@ import { fileRoutes } from './storage/files.routes.ts';
 import { creditRoutes } from './wallet/credits.routes.ts';
 import { payoutRoutes } from './wallet/payouts.routes.ts';
 import { tokenRoutes } from './wallet/tokens.routes.ts';
+import { adminPayoutRoutes } from './admin/payouts.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -132,7 +133,8 @@ export function createApp(deps: GatewayDeps) {
     .route('/', payoutRoutes)
     .route('/', creditRoutes)
     .route('/', tokenRoutes)
-    .route('/admin', adminRoutes);
+    .route('/admin', adminRoutes)
+    .route('/admin', adminPayoutRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
