@@ -10,6 +10,7 @@ import { AccessKeys } from './AccessKeys.tsx';
 import { Flags } from './Flags.tsx';
 import { AgentRuns } from './AgentRuns.tsx';
 import { Overview } from './Overview.tsx';
+import { Payouts } from './Payouts.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
 const SECTIONS = [
@@ -17,6 +18,7 @@ const SECTIONS = [
   { id: 'keys', label: 'Access keys' },
   { id: 'flags', label: 'Feature flags' },
   { id: 'runs', label: 'Agent runs' },
+  { id: 'payouts', label: 'Payouts' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -79,6 +81,8 @@ export function AdminApp() {
         ) : session.isPlatformAdmin ? (
           section === 'flags' ? (
             <Flags api={api} />
+          ) : section === 'payouts' ? (
+            <Payouts api={api} />
           ) : (
             <Overview api={api} />
           )
