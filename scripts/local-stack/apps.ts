@@ -151,7 +151,7 @@ export const APPS: AppDefinition[] = [
     description: 'the local EVM chain (anvil) with the RINGK token, deployed once per chain',
     command: nodeScript('scripts/wallet/local-chain.ts'),
     settingsPort: () => ({ variable: 'LOCAL_CHAIN_PORT', host: '127.0.0.1', port: LOCAL_CHAIN_PORT }),
-    urls: () => [{ label: 'chain (anvil RPC)', url: localChainRpcUrl() }],
+    // no URL printed: the JSON-RPC endpoint answers POST only (local-chain.ts logs it with the token's address)
   },
   {
     name: 'wallet',
