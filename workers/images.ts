@@ -78,4 +78,12 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     port: { variable: 'METRICS_PORT', default: 9464 },
     onSigterm: 'the scheduler finishes the tick in flight (one transaction), then exits',
   },
+  {
+    name: 'wallet',
+    variables: 'wallet',
+    entry: 'workers/wallet/main.ts',
+    description: 'sends approved payouts on chain from the hot signer and confirms them, never twice (workers/wallet/README.md)',
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the worker finishes the pass in flight (a payout recorded but not yet sent is sent by the next worker), then exits',
+  },
 ];

@@ -59,6 +59,10 @@ export const CAPABILITIES = {
   'governance.propose': team(),
   'governance.manage': team(true),
   'storage.read': team(),
+  // wallet (migration 20261205000700)
+  'wallet.read': team(),
+  'stake.manage': team(),
+  'wallet.manage': team(true),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -157,6 +157,9 @@ const configSchema = z.object({
       .optional(),
   ),
   WALLET_PRIVATE_KEY: optionalString,
+  // blocks on top of a payout's block before it counts as confirmed; how often the wallet worker looks for work
+  WALLET_CONFIRMATIONS: positiveInt(2),
+  WALLET_POLL_INTERVAL_MS: positiveInt(500),
 
   // Object storage (S3 protocol: Supabase Storage's S3 endpoint, MinIO under compose, s3rver from npm locally)
   STORAGE_S3_ENDPOINT: optionalUrl,

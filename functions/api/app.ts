@@ -33,6 +33,10 @@ import { embassyAdminRoutes } from './embassy/admin.routes.ts';
 import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
+import { creditRoutes } from './wallet/credits.routes.ts';
+import { payoutRoutes } from './wallet/payouts.routes.ts';
+import { tokenRoutes } from './wallet/tokens.routes.ts';
+import { adminPayoutRoutes } from './admin/payouts.routes.ts';
 
 /** Whether this configuration mounts POST /api/auth/dev-login. */
 export const devLoginMounted = (config: Config): boolean =>
@@ -78,8 +82,16 @@ export function createApp(deps: GatewayDeps) {
     cors({
       origin: config.WEB_ORIGINS,
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID'],
-      exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-ID', 'Idempotency-Key'],
+      exposeHeaders: [
+        'X-Request-ID',
+        'Idempotent-Replayed',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'RateLimit-Policy',
+      ],
       maxAge: 600,
     }),
   );
@@ -119,7 +131,11 @@ export function createApp(deps: GatewayDeps) {
     .route('/tasks', taskRoutes)
     .route('/governance', governanceRoutes)
     .route('/files', fileRoutes)
+    .route('/', payoutRoutes)
+    .route('/', creditRoutes)
+    .route('/', tokenRoutes)
     .route('/admin', adminRoutes)
+    .route('/admin', adminPayoutRoutes)
     .route('/admin/embassy', embassyAdminRoutes);
   if (devLoginMounted(config)) app.route('/auth', devLoginRoutes);
 

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Config } from '../../functions/_shared/config.ts';
 import { LOCAL_S3_PORT, localStorageSettings } from '../storage/local-settings.ts';
+import { LOCAL_CHAIN_PORT, localChainRpcUrl } from '../wallet/local-chain-settings.ts';
 
 export interface AppContext {
   root: string;
@@ -143,6 +144,25 @@ export const APPS: AppDefinition[] = [
     description: 'the governance scheduler (closes and executes proposals)',
     command: nodeScript('workers/governance-scheduler/main.ts'),
     env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 6) }),
+  },
+  {
+    name: 'chain',
+    entry: 'scripts/wallet/local-chain.ts',
+    description: 'the local EVM chain (anvil) with the RINGK token, deployed once per chain',
+    command: nodeScript('scripts/wallet/local-chain.ts'),
+    settingsPort: () => ({ variable: 'LOCAL_CHAIN_PORT', host: '127.0.0.1', port: LOCAL_CHAIN_PORT }),
+    // no URL printed: the JSON-RPC endpoint answers POST only (local-chain.ts logs it with the token's address)
+  },
+  {
+    name: 'wallet',
+    entry: 'workers/wallet/main.ts',
+    description: 'the wallet worker (sends approved payouts on the chain, confirms them)',
+    command: nodeScript('workers/wallet/main.ts'),
+    // CHAIN_RPC_URL from .env wins (a testnet); else the local chain above, which it waits for
+    env: (ctx) => ({
+      METRICS_PORT: String(ctx.config.METRICS_PORT + 7),
+      CHAIN_RPC_URL: ctx.config.CHAIN_RPC_URL ?? localChainRpcUrl(),
+    }),
   },
   viteApp('web-city', 'web/city', 'city web app', 5173),
   viteApp('web-admin', 'web/admin', 'admin web app', 5174),

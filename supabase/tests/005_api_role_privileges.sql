@@ -161,7 +161,25 @@ insert into authenticated_may (object, privilege) values
   ('table public.message_attachments', 'SELECT'),                    -- attachments of one's teams' messages
   ('table public.message_attachments', 'INSERT (message_id, file_id, team_id)'), -- authors attach their own stored files
   ('function app.team_storage_bytes(uuid)', 'EXECUTE'),              -- the quota check
-  ('function app.lock_team_storage(uuid)', 'EXECUTE');               -- serialises it per team
+  ('function app.lock_team_storage(uuid)', 'EXECUTE'),               -- serialises it per team
+  -- wallet: payouts, ledger, staking (20261205000700); writes only through the functions, which check capabilities
+  ('table public.wallets', 'SELECT'),                               -- wallet.read holders see their team's wallets
+  ('table public.wallet_settings', 'SELECT'),                       -- and its approval threshold
+  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at)'), -- payouts, never the signed tx
+  ('table public.payout_approvals', 'SELECT'),                      -- who approved
+  ('table public.ledger_transactions', 'SELECT'),                   -- the credit ledger
+  ('table public.ledger_entries', 'SELECT'),                        -- its entries (balances)
+  ('table public.staking_ringk', 'SELECT'),                         -- stakes
+  ('table public.staking_ringk_history', 'SELECT'),                 -- their history
+  ('function app.request_payout(uuid, bigint, text, text, numeric, text, text, text)', 'EXECUTE'), -- payout.propose holders
+  ('function app.approve_payout(uuid)', 'EXECUTE'),                 -- payout.approve holders
+  ('function app.cancel_payout(uuid)', 'EXECUTE'),                  -- requester or payout.approve holders
+  ('function app.set_payout_threshold(uuid, integer)', 'EXECUTE'),  -- wallet.manage holders
+  ('function app.grant_credits(uuid, uuid, numeric, text)', 'EXECUTE'), -- wallet.manage holders
+  ('function app.stake_ringk(uuid, numeric, integer)', 'EXECUTE'),  -- stake.manage holders, their own credits
+  ('function app.unstake_ringk(uuid)', 'EXECUTE'),                  -- and withdraw them after the lock
+  -- chain tokens (20261205000710): written by the launcher and the wallet worker only
+  ('table public.chain_tokens', 'SELECT');                         -- every signed-in person reads the token list
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

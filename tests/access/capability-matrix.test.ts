@@ -1,4 +1,4 @@
-// Every bundle × every messaging (and team access) route: each principal — people holding the owner, admin and member role bundles,
+// Every bundle × every messaging (and team access and wallet) route: each principal — people holding the owner, admin and member role bundles,
 // and access keys carrying each key bundle plus an empty one — calls each route of the messaging domain with a
 // request that would succeed, in its own team. A principal whose bundle holds the route's capability gets a 2xx;
 // one whose bundle lacks it gets 403 capability_missing naming the capability, and nothing is written. The
@@ -22,6 +22,8 @@ interface Principal {
   bundle: string;
   /** A person's email (invitations are addressed to it). */
   email?: string;
+  /** A person's account id (keys: their service principal's is not needed). */
+  userId?: string;
 }
 const principals: Principal[] = [];
 let bundles: Map<string, Set<string>>;
@@ -44,9 +46,9 @@ beforeAll(async () => {
   founder = (await devLogin(gateway.app, 'founder@elsewhere.test')).userId;
   await sql`insert into public.team_members (team_id, user_id, role) values (${team}, ${ada.userId}, 'admin')`;
   principals.push(
-    { label: 'owner (role bundle)', token: alice.token, kind: 'user', bundle: 'owner', email: alice.email },
-    { label: 'admin (role bundle)', token: ada.token, kind: 'user', bundle: 'admin', email: ada.email },
-    { label: 'member (role bundle)', token: bob.token, kind: 'user', bundle: 'member', email: bob.email },
+    { label: 'owner (role bundle)', token: alice.token, kind: 'user', bundle: 'owner', email: alice.email, userId: alice.userId },
+    { label: 'admin (role bundle)', token: ada.token, kind: 'user', bundle: 'admin', email: ada.email, userId: ada.userId },
+    { label: 'member (role bundle)', token: bob.token, kind: 'user', bundle: 'member', email: bob.email, userId: bob.userId },
   );
   for (const bundle of ['agent', 'read-only', 'embassy-partner', 'nothing']) {
     const { key } = await createAccessKey(gateway.app, alice.token, team, { bundle });
@@ -74,6 +76,7 @@ interface Call {
   method: string;
   path: string;
   body?: unknown;
+  headers?: Record<string, string>;
   /** The capability the call needs when it differs from the route's declaration (the handler checks the rest). */
   needs?: Capability;
 }
@@ -189,6 +192,48 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
       insert into public.embassy_team_links (partner, team_id) values ('water-union', ${team}) on conflict do nothing`;
     return { method: 'DELETE', path: `/api/teams/${team}/embassy/links/water-union` };
   },
+  // the wallet routes under /api/teams
+  'POST /api/teams/{teamId}/payouts': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/payouts`,
+    headers: { 'idempotency-key': unique('idem') },
+    body: { chain_id: 31337, token: `0x${'a'.repeat(40)}`, recipient: `0x${'b'.repeat(40)}`, amount: '5' },
+  }),
+  'GET /api/teams/{teamId}/payouts': async () => ({ method: 'GET', path: `/api/teams/${team}/payouts` }),
+  'GET /api/teams/{teamId}/payouts/{payoutId}': async () => ({
+    method: 'GET',
+    path: `/api/teams/${team}/payouts/${await requestedPayout()}`,
+  }),
+  'POST /api/teams/{teamId}/payouts/{payoutId}/approve': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/payouts/${await requestedPayout()}/approve`,
+  }),
+  // one's own request: cancelling another's takes payout.approve (the database checks it)
+  'POST /api/teams/{teamId}/payouts/{payoutId}/cancel': async (p) => ({
+    method: 'POST',
+    path: `/api/teams/${team}/payouts/${await requestedPayout(p.userId)}/cancel`,
+  }),
+  'POST /api/teams/{teamId}/wallet/approval-threshold': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/wallet/approval-threshold`,
+    body: { approval_threshold: 1 },
+  }),
+  'GET /api/teams/{teamId}/wallet/balances': async () => ({ method: 'GET', path: `/api/teams/${team}/wallet/balances` }),
+  'GET /api/teams/{teamId}/wallet/tokens': async () => ({ method: 'GET', path: `/api/teams/${team}/wallet/tokens` }),
+  'POST /api/teams/{teamId}/wallet/credits': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/wallet/credits`,
+    body: { member_id: seedIds.bob, amount: '3' },
+  }),
+  'GET /api/teams/{teamId}/stakes': async () => ({ method: 'GET', path: `/api/teams/${team}/stakes` }),
+  'POST /api/teams/{teamId}/stakes': async (p) => {
+    await creditsFor(p.userId);
+    return { method: 'POST', path: `/api/teams/${team}/stakes`, body: { amount: '2', lock_days: 0 } };
+  },
+  'POST /api/teams/{teamId}/stakes/{stakeId}/withdraw': async (p) => ({
+    method: 'POST',
+    path: `/api/teams/${team}/stakes/${await ownStake(p)}/withdraw`,
+  }),
 };
 
 /** A fresh team founded by someone else than the principals. */
@@ -203,6 +248,34 @@ async function invitation(teamId: string, email: string): Promise<string> {
   const [row] = await gateway.database.sql<{ id: string }[]>`
     insert into public.team_invitations (team_id, email, invited_by, expires_at)
     values (${teamId}, ${email.toLowerCase()}, ${founder}, now() + interval '1 day') returning id`;
+  return row!.id;
+}
+
+/** A requested payout of the demo team (threshold 1), recorded directly; by `requester`, else by Bob. */
+async function requestedPayout(requester: string = seedIds.bob): Promise<string> {
+  const [row] = await gateway.database.sql<{ id: string }[]>`
+    insert into public.payouts (team_id, requested_by, chain_id, token, recipient, amount, idempotency_key, request_hash)
+    values (${team}, ${requester}, 31337, ${'0x' + 'a'.repeat(40)}, ${'0x' + 'b'.repeat(40)}, 5, ${unique('idem')}, ${'c'.repeat(64)})
+    returning id`;
+  return row!.id;
+}
+
+/** Gives a person spendable credits in the demo team (as the database owner, past the API). */
+async function creditsFor(userId: string | undefined): Promise<void> {
+  if (!userId) return;
+  await gateway.database
+    .sql`select app.post_ledger_transfer(${team}, 'credit_grant', 'issuance', ${'member:' + userId}, 10, 'matrix', null)`;
+}
+
+/** A stake of the principal without lock (so it can be withdrawn now); a dummy id for keys (refused first). */
+async function ownStake(p: Principal): Promise<string> {
+  if (!p.userId) return '00000000-0000-4000-8000-00000000beef';
+  await creditsFor(p.userId);
+  const [row] = await gateway.database.sql<{ id: string }[]>`
+    insert into public.staking_ringk (team_id, user_id, amount, lock_days, locked_until) values (${team}, ${p.userId}, 1, 0, now())
+    returning id`;
+  await gateway.database
+    .sql`select app.post_ledger_transfer(${team}, 'stake', ${'member:' + p.userId}, ${'staked:' + p.userId}, 1, '', null)`;
   return row!.id;
 }
 
@@ -233,7 +306,7 @@ async function send(p: Principal, request: Call): Promise<Pick<Answer, 'status' 
     await response.body?.cancel().catch(() => undefined);
     return { status: response.status, body };
   }
-  return call(gateway.app, request.method, request.path, { token: p.token, body: request.body });
+  return call(gateway.app, request.method, request.path, { token: p.token, body: request.body, headers: request.headers });
 }
 
 const outboxCount = async () => Number((await gateway.database.sql`select count(*)::int as n from public.outbox_events`)[0]!.n);

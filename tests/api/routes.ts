@@ -16,6 +16,8 @@ export const demoTeamIds: Record<string, string> = {
   keyId: '00000000-0000-4000-8000-00000000beef',
   invitationId: '00000000-0000-4000-8000-00000000cafe',
   partner: 'energy-union',
+  payoutId: '00000000-0000-4000-8000-0000000000b1',
+  stakeId: '00000000-0000-4000-8000-0000000000b2',
   role: 'member',
   bundle: 'member',
 };

@@ -77,9 +77,14 @@ describe('a member of another team', () => {
         .map((p) => `${p.name}=${demoTeamIds[p.name]}`);
       const body = exampleBody(document, operation);
       for (const key of Object.keys(body ?? {})) if (demoTeamIds[key]) body![key] = demoTeamIds[key];
+      // a required header (Idempotency-Key) gets a fresh value: the request must reach the team check
+      const headers = Object.fromEntries(
+        (operation.parameters ?? []).filter((p) => p.in === 'header' && p.required).map((p) => [p.name, `tenancy-${Math.random()}`]),
+      );
       const answer = await call(gateway.app, route.method, `${path}${query.length ? `?${query.join('&')}` : ''}`, {
         token: carol.token,
         body,
+        headers,
       });
       expect.soft([route.key, answer.status], JSON.stringify(answer.body)).toEqual([route.key, 404]);
       expectErrorShape(answer);

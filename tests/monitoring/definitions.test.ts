@@ -17,7 +17,7 @@ import {
 } from './definitions.ts';
 
 describe('monitoring definitions', () => {
-  it('has the API, Outbox & NATS, Database, Agents, Storage, Embassy and Governance dashboards, each filtering by environment', () => {
+  it('has the API, Outbox & NATS, Database, Agents, Storage, Embassy, Governance and Wallet dashboards, each filtering by environment', () => {
     const dashboards = loadDashboards();
     expect(dashboards.map((d) => d.uid).sort()).toEqual([
       'microdao-agents',
@@ -27,6 +27,7 @@ describe('monitoring definitions', () => {
       'microdao-governance',
       'microdao-outbox-nats',
       'microdao-storage',
+      'microdao-wallet',
     ]);
     for (const dashboard of dashboards) {
       expect(dashboard.variables, dashboard.file).toEqual(expect.arrayContaining(['datasource', 'environment']));

@@ -2,6 +2,7 @@
 // names of the metrics the platform defines (functions/_shared/metrics.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { createAgentMetrics } from '../../workers/agents/agent-metrics.ts';
+import { createWalletMetrics } from '../../workers/wallet/wallet-metrics.ts';
 import path from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -133,6 +134,7 @@ export function platformRegistry(): Registry {
   createAgentMetrics(registry);
   createEmbassyMetrics(registry);
   createGovernanceSchedulerMetrics(registry);
+  createWalletMetrics(registry);
   return registry;
 }
 

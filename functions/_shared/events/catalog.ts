@@ -8,6 +8,7 @@ import { governanceEvents } from './governance.ts';
 import { messagingEvents } from './messaging.ts';
 import { projectEvents } from './projects.ts';
 import { storageEvents } from './storage.ts';
+import { walletEvents } from './wallet.ts';
 
 // one spread per domain; a type declared twice would silently replace the first, so a test checks the counts
 export const domainCatalogs = {
@@ -17,6 +18,7 @@ export const domainCatalogs = {
   projects: projectEvents,
   governance: governanceEvents,
   storage: storageEvents,
+  wallet: walletEvents,
 } as const;
 
 export const eventCatalog = {
@@ -26,6 +28,7 @@ export const eventCatalog = {
   ...projectEvents,
   ...governanceEvents,
   ...storageEvents,
+  ...walletEvents,
 } as const;
 
 export type EventType = keyof typeof eventCatalog;

@@ -25,7 +25,7 @@ const errorDescriptions = {
   409: 'Conflicts with the current state',
   413: 'The request body is larger than BODY_LIMIT_BYTES',
   415: 'The request body is not application/json',
-  422: 'Well-formed, but not something this route can take (an unknown event type, a payload off its schema)',
+  422: 'Well-formed, but cannot be done as asked (an unknown event type, a payload off its schema; the code says why, e.g. idempotency_key_reused, insufficient_credits)',
   429: 'Over the caller’s rate limit (rate_limited_key) or the global one (rate_limited_global); Retry-After says when to retry',
   503: 'A dependency is unavailable',
   504: 'The database did not finish in time (database_timeout)',

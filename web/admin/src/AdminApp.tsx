@@ -11,6 +11,7 @@ import { Flags } from './Flags.tsx';
 import { AgentRuns } from './AgentRuns.tsx';
 import { Embassy } from './Embassy.tsx';
 import { Overview } from './Overview.tsx';
+import { Payouts } from './Payouts.tsx';
 
 /** The console's sections, by URL hash; a domain's admin page joins this list. */
 const SECTIONS = [
@@ -19,6 +20,7 @@ const SECTIONS = [
   { id: 'flags', label: 'Feature flags' },
   { id: 'runs', label: 'Agent runs' },
   { id: 'embassy', label: 'Embassy' },
+  { id: 'payouts', label: 'Payouts' },
 ] as const;
 type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -83,6 +85,8 @@ export function AdminApp() {
             <Flags api={api} />
           ) : section === 'embassy' ? (
             <Embassy api={api} />
+          ) : section === 'payouts' ? (
+            <Payouts api={api} />
           ) : (
             <Overview api={api} />
           )

@@ -11,6 +11,7 @@ import { ChannelView } from './ChannelView.tsx';
 import { Invitations } from './Invitations.tsx';
 import { RwaInventory } from './RwaInventory.tsx';
 import { GovernancePage } from './GovernancePage.tsx';
+import { WalletPage } from './WalletPage.tsx';
 import { ProjectsBoard } from './ProjectsBoard.tsx';
 import { TeamSidebar } from './TeamSidebar.tsx';
 import { ThreadPanel } from './ThreadPanel.tsx';
@@ -33,7 +34,7 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
   const channelId = channel?.id ?? null;
   const [threadId, setThreadId] = useState<string | null>(null);
   // what the main area shows for the team: a channel, the projects board, or the proposals
-  const [view, setView] = useState<'channels' | 'projects' | 'governance'>('channels');
+  const [view, setView] = useState<'channels' | 'projects' | 'governance' | 'wallet'>('channels');
 
   const teamList = teams.data?.items;
   useEffect(() => {
@@ -123,6 +124,11 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
                     Proposals
                   </button>
                 </li>
+                <li>
+                  <button type="button" aria-current={view === 'wallet'} onClick={() => setView('wallet')}>
+                    Wallet
+                  </button>
+                </li>
               </ul>
             </nav>
           )}
@@ -157,6 +163,8 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
             <ProjectsBoard key={team.id} api={api} teamId={team.id} version={versionOf(`projects:${team.id}`)} />
           ) : team && view === 'governance' ? (
             <GovernancePage key={team.id} api={api} teamId={team.id} version={versionOf(`governance:${team.id}`)} />
+          ) : team && view === 'wallet' ? (
+            <WalletPage key={team.id} api={api} teamId={team.id} userId={session.userId} />
           ) : channel ? (
             <ChannelView
               key={channel.id}

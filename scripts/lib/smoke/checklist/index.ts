@@ -5,6 +5,7 @@ import type { SmokeClient } from '../client.ts';
 import { agentRunItem } from './agent-run.ts';
 import { embassyCall } from './embassy.ts';
 import { governanceFlow } from './governance-flow.ts';
+import { testPayout } from './test-payout.ts';
 
 export interface ChecklistContext {
   /** The API base URL, e.g. https://<ref>.supabase.co/functions/v1/api */
@@ -29,20 +30,4 @@ export interface ChecklistItem {
   run(client: SmokeClient, context: ChecklistContext): Promise<string>;
 }
 
-/** Items whose features are not built yet: they report "not available yet" until their route exists. */
-const notBuiltYet = (name: string, routePrefix: string, feature: string): ChecklistItem => ({
-  name,
-  routePrefix,
-  feature,
-  describe: () => `${name}: not built yet (${routePrefix})`,
-  run: async () => {
-    throw new Error(`${routePrefix} exists but this checklist item has no step yet; add one in scripts/lib/smoke/checklist/`);
-  },
-});
-
-export const CHECKLIST: ChecklistItem[] = [
-  agentRunItem,
-  notBuiltYet('test payout', '/api/wallet', 'the wallet'),
-  embassyCall,
-  governanceFlow,
-];
+export const CHECKLIST: ChecklistItem[] = [agentRunItem, testPayout, embassyCall, governanceFlow];

@@ -1,0 +1,219 @@
+// Executes approved payouts on chain, exactly once, whatever crashes:
+//   approved  → (row locked; signer's nonce serialised) simulate the ERC-20 transfer; if it would revert, failed
+//               with the reason; else sign it with the next nonce and RECORD nonce + signed tx + hash → submitted
+//   submitted → no receipt: broadcast the recorded signed tx (again, after a crash: same bytes, same hash, so
+//               the chain can include it at most once); receipt: failed if reverted, else confirmed after
+//               WALLET_CONFIRMATIONS blocks.
+// A payout is never signed twice: the signed transaction is written before it is ever sent, and the database
+// refuses to replace it (migration 20261205000700). Chain errors leave the payout where it was, with last_error.
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  encodeFunctionData,
+  erc20Abi,
+  keccak256,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+} from 'viem';
+import type { Sql } from '../lib/postgres.ts';
+import type { ChainClients } from './chain.ts';
+import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
+
+export type CrashPoint = 'after-record' | 'after-broadcast';
+
+export interface ExecutorOptions {
+  confirmations: number;
+  /** Test hook: the process SIGKILLs itself at this point, to prove recovery (workers/wallet/main.ts --crash-after). */
+  crashAt?: CrashPoint;
+  log?: (line: Record<string, unknown>) => void;
+  metrics?: WalletMetrics;
+}
+
+interface PayoutToRun {
+  id: string;
+  status: 'approved' | 'submitted';
+  token: Address;
+  recipient: Address;
+  amount: string;
+  signed_tx: Hex | null;
+  tx_hash: Hex | null;
+}
+
+const TRANSFER_GAS = 120_000n;
+
+function crashIfAsked(options: ExecutorOptions, point: CrashPoint): void {
+  if (options.crashAt === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** A short, single-line reason of a chain error, for last_error. */
+function reasonOf(error: unknown): string {
+  if (error instanceof BaseError) {
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (revert instanceof ContractFunctionRevertedError) return `the transfer would revert: ${revert.reason ?? revert.shortMessage}`;
+    return error.shortMessage.slice(0, 500);
+  }
+  return String((error as Error)?.message ?? error).slice(0, 500);
+}
+
+/** Whether the chain refused the transfer itself (it would revert), as opposed to being unreachable. */
+function isRevert(error: unknown): boolean {
+  return (
+    error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError) instanceof ContractFunctionRevertedError
+  );
+}
+
+export class PayoutExecutor {
+  constructor(
+    private readonly sql: Sql,
+    private readonly chain: ChainClients,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  /** Runs one call to the chain node, counting its failure by step (a revert is the chain's answer, not an error). */
+  private async onChain<T>(step: ChainStep, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRevert(error) && !(error instanceof TransactionReceiptNotFoundError)) this.options.metrics?.chainErrors.inc({ step });
+      throw error;
+    }
+  }
+
+  /** One pass over the payouts in flight on this chain; returns how many it moved on. */
+  async runOnce(): Promise<number> {
+    const due = await this.sql<{ id: string; status: string }[]>`
+      select id, status from public.payouts
+      where status in ('approved', 'submitted') and chain_id = ${this.chain.chain.id}
+      order by (status = 'submitted') desc, updated_at
+      limit 50`;
+    let moved = 0;
+    for (const payout of due) {
+      try {
+        moved += payout.status === 'approved' ? await this.submit(payout.id) : await this.follow(payout.id);
+      } catch (error) {
+        await this.noteError(payout.id, error);
+      }
+    }
+    return moved;
+  }
+
+  /** approved → submitted: sign with the signer's next nonce and record it, all under the row lock; then send. */
+  private async submit(payoutId: string): Promise<number> {
+    const signer = this.chain.account.address.toLowerCase();
+    const recorded = await this.sql.begin(async (tx) => {
+      const [payout] = await tx<PayoutToRun[]>`
+        select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+        where id = ${payoutId} and status = 'approved' for update skip locked`;
+      if (!payout) return null; // another worker has it, or it was cancelled
+      // one nonce sequence per signer and chain, however many workers run
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`wallet-nonce/${this.chain.chain.id}/${signer}`}, 0))`;
+      const args = [payout.recipient, BigInt(payout.amount)] as const;
+      try {
+        await this.onChain('simulate', () =>
+          this.chain.public.simulateContract({
+            address: payout.token,
+            abi: erc20Abi,
+            functionName: 'transfer',
+            args,
+            account: this.chain.account,
+          }),
+        );
+      } catch (error) {
+        if (!isRevert(error)) throw error;
+        await tx`update public.payouts set status = 'failed', last_error = ${reasonOf(error)}, attempts = attempts + 1
+                 where id = ${payout.id}`;
+        this.options.metrics?.failed.inc({ reason: 'refused' });
+        this.options.log?.({ msg: 'payout refused by the chain', payout_id: payout.id, reason: reasonOf(error) });
+        return null;
+      }
+      const [known] = await tx<{ next: string | null }[]>`
+        select (max(nonce) + 1)::text as next from public.payouts where chain_id = ${this.chain.chain.id} and signer = ${signer}`;
+      const onChain = await this.onChain('sign', () =>
+        this.chain.public.getTransactionCount({ address: this.chain.account.address, blockTag: 'pending' }),
+      );
+      const nonce = Math.max(Number(known?.next ?? 0), onChain);
+      const fees = await this.onChain('sign', () => this.chain.public.estimateFeesPerGas());
+      const signed = await this.chain.account.signTransaction({
+        type: 'eip1559',
+        chainId: this.chain.chain.id,
+        nonce,
+        to: payout.token,
+        data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args }),
+        gas: TRANSFER_GAS,
+        // headroom, so the same signed transaction is still accepted when re-sent later
+        maxFeePerGas: fees.maxFeePerGas * 3n,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
+      const hash = keccak256(signed);
+      await tx`update public.payouts
+               set status = 'submitted', signer = ${signer}, nonce = ${nonce}, signed_tx = ${signed}, tx_hash = ${hash},
+                   attempts = attempts + 1, last_error = null
+               where id = ${payout.id}`;
+      return { id: payout.id, signed, hash };
+    });
+    if (!recorded) return 0;
+    this.options.metrics?.submitted.inc();
+    crashIfAsked(this.options, 'after-record');
+    await this.broadcast(recorded.signed);
+    crashIfAsked(this.options, 'after-broadcast');
+    this.options.log?.({ msg: 'payout sent', payout_id: recorded.id, tx_hash: recorded.hash });
+    return 1;
+  }
+
+  /** Sends a recorded signed transaction; "already known" means an earlier send got through. */
+  private async broadcast(signed: Hex): Promise<void> {
+    try {
+      await this.onChain('broadcast', () => this.chain.public.sendRawTransaction({ serializedTransaction: signed }));
+    } catch (error) {
+      if (/already known|already imported|known transaction/i.test(reasonOf(error))) return;
+      throw error;
+    }
+  }
+
+  /** submitted → confirmed | failed, or send the recorded transaction again when the chain does not have it. */
+  private async follow(payoutId: string): Promise<number> {
+    const [payout] = await this.sql<PayoutToRun[]>`
+      select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+      where id = ${payoutId} and status = 'submitted'`;
+    if (!payout?.tx_hash || !payout.signed_tx) return 0;
+    let receipt;
+    try {
+      receipt = await this.onChain('receipt', () => this.chain.public.getTransactionReceipt({ hash: payout.tx_hash! }));
+    } catch (error) {
+      if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
+      // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again
+      await this.broadcast(payout.signed_tx);
+      return 0;
+    }
+    if (receipt.status === 'reverted') {
+      const failed = await this.sql`update public.payouts set status = 'failed', block_number = ${Number(receipt.blockNumber)},
+                       last_error = 'the transfer was mined but reverted' where id = ${payout.id} and status = 'submitted'`;
+      if (failed.count) this.options.metrics?.failed.inc({ reason: 'reverted' });
+      return 1;
+    }
+    const head = await this.onChain('receipt', () => this.chain.public.getBlockNumber());
+    const confirmations = Number(head - receipt.blockNumber + 1n);
+    const done = confirmations >= this.options.confirmations;
+    const [updated] = await this.sql<{ since_approval: number | null }[]>`
+      update public.payouts
+      set block_number = ${Number(receipt.blockNumber)}, confirmations = ${confirmations},
+          status = ${done ? 'confirmed' : 'submitted'}, last_error = null
+      where id = ${payout.id} and status = 'submitted'
+      returning extract(epoch from clock_timestamp() - approved_at)::float8 as since_approval`;
+    if (done && updated) {
+      this.options.metrics?.confirmed.inc();
+      if (updated.since_approval !== null) this.options.metrics?.confirmationSeconds.observe(updated.since_approval);
+    }
+    if (done) this.options.log?.({ msg: 'payout confirmed', payout_id: payout.id, block: Number(receipt.blockNumber) });
+    return done ? 1 : 0;
+  }
+
+  private async noteError(payoutId: string, error: unknown): Promise<void> {
+    const reason = reasonOf(error);
+    this.options.log?.({ msg: 'payout step failed; retried on the next pass', payout_id: payoutId, error: reason });
+    await this.sql`update public.payouts set last_error = ${reason} where id = ${payoutId} and status in ('approved', 'submitted')`.catch(
+      () => undefined,
+    );
+  }
+}
