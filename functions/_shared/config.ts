@@ -228,6 +228,8 @@ const configSchema = z.object({
   // Smoke check and post-deploy checklist (deploy scripts only): a dedicated Supabase Auth user
   SMOKE_USER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
   SMOKE_USER_PASSWORD: optionalString,
+  SMOKE_APPROVER_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
+  SMOKE_APPROVER_PASSWORD: optionalString,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -253,6 +255,7 @@ export const SECRET_VARIABLES = [
   'WALLET_PRIVATE_KEY',
   'SUPABASE_SERVICE_ROLE_KEY',
   'SMOKE_USER_PASSWORD',
+  'SMOKE_APPROVER_PASSWORD',
   'METRICS_PUSH_TOKEN',
   'STORAGE_S3_SECRET_ACCESS_KEY',
   'LLM_API_KEY',
@@ -271,6 +274,8 @@ export const DEPLOY_ONLY_VARIABLES = [
   'VITE_API_CANARY_URL',
   'SMOKE_USER_EMAIL',
   'SMOKE_USER_PASSWORD',
+  'SMOKE_APPROVER_EMAIL',
+  'SMOKE_APPROVER_PASSWORD',
 ] as const satisfies readonly (keyof Config)[];
 
 /** A rule broken by a configuration, with the sentence that tells an operator how to fix it. */
@@ -291,6 +296,7 @@ const SECRET_MIN_LENGTH: Partial<Record<SecretVariable, number>> = {
   DB_PASSWORD: 16,
   NATS_PASSWORD: 16,
   SMOKE_USER_PASSWORD: 16,
+  SMOKE_APPROVER_PASSWORD: 16,
   METRICS_PUSH_TOKEN: 32,
   STORAGE_S3_SECRET_ACCESS_KEY: 20,
 };
