@@ -160,14 +160,15 @@ describe('the Kubernetes pod scrape rules on the prod overlay, through a real Pr
 
   it('labels every worker pod with its job, environment=prod and namespace, and scrapes its annotated port and path', async () => {
     type Targets = { data: { activeTargets: { labels: Record<string, string>; scrapeUrl: string }[] } };
+    const jobs = ['agents', 'consumers', 'gateway', 'nats-jetstream', 'outbox-relay', 'wallet'];
     let data: Targets['data'] = { activeTargets: [] };
     // file_sd is read shortly after start
-    for (const deadline = Date.now() + 15_000; data.activeTargets.length < 5 && Date.now() < deadline;) {
+    for (const deadline = Date.now() + 15_000; data.activeTargets.length < jobs.length && Date.now() < deadline;) {
       data = ((await (await fetch(`${prometheus.url}/api/v1/targets`)).json()) as Targets).data;
-      if (data.activeTargets.length < 5) await new Promise((resolve) => setTimeout(resolve, 250));
+      if (data.activeTargets.length < jobs.length) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const byJob = Object.fromEntries(data.activeTargets.map((t) => [t.labels.job, t]));
-    expect(Object.keys(byJob).sort()).toEqual(['agents', 'consumers', 'gateway', 'nats-jetstream', 'outbox-relay']);
+    expect(Object.keys(byJob).sort()).toEqual(jobs);
     for (const target of data.activeTargets) {
       expect(target.labels).toMatchObject({ environment: 'prod', namespace: 'microdao-prod' });
       expect(target.labels.instance).toMatch(/-7d9f8-abcde$/);
