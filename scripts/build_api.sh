@@ -2,7 +2,7 @@
 # Builds the API's deployable once per commit: the exact files `supabase functions deploy api` uploads (the
 # function's code, the import map and lock, supabase/config.toml and the migrations it bundles as static files)
 # as one reproducible tar — same commit, same bytes, same sha256 — that staging and then prod deploy unchanged
-# (scripts/deploy_api.sh --bundle). `npm run build:api`.
+# (scripts/deploy_api.sh --release). `npm run build:api`.
 set -euo pipefail
 SCRIPT_NAME=build_api
 # shellcheck source=lib/common.sh
