@@ -5,23 +5,16 @@
 import type { Context } from 'hono';
 import { ApiError } from '../../_shared/errors.ts';
 import type { Tx } from '../../_shared/db.ts';
-import { DatabaseFlagProvider } from '../../_shared/flags/openfeature.ts';
-import type { FlagStore } from '../../_shared/flags/store.ts';
 import type { PrincipalEnv } from '../core/context.ts';
+import { featureEnabled } from '../core/feature-gate.ts';
 
 export const AGENTS_FLAG = 'agents';
-
-// one provider per store (a gateway process has one; tests make several): no global OpenFeature state
-const providers = new WeakMap<FlagStore, DatabaseFlagProvider>();
 
 /** Whether agent runs may start in this team for the caller; false when the flag is missing (the safe default). */
 export async function agentsEnabledFor(c: Context<PrincipalEnv>, teamId: string): Promise<boolean> {
   const { deps, principal } = c.var;
   await deps.flags.ready();
-  let provider = providers.get(deps.flags);
-  if (!provider) providers.set(deps.flags, (provider = new DatabaseFlagProvider(deps.flags)));
-  const resolution = await provider.resolveBooleanEvaluation(AGENTS_FLAG, false, { targetingKey: principal.id, teams: [teamId] });
-  return resolution.value;
+  return featureEnabled(deps.flags, AGENTS_FLAG, { userId: principal.id, teamId });
 }
 
 export const agentsDisabled = () =>

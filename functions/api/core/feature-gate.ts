@@ -21,6 +21,15 @@ function clientFor(store: FlagStore): Promise<Client> {
   return client;
 }
 
+/** Whether the boolean flag is on for the caller (and the team, when given); false when the flag is missing. */
+export async function featureEnabled(flags: FlagStore, flag: string, caller: { userId?: string; teamId?: string }): Promise<boolean> {
+  const client = await clientFor(flags);
+  return client.getBooleanValue(flag, false, {
+    ...(caller.userId ? { targetingKey: caller.userId } : {}),
+    teams: caller.teamId ? [caller.teamId] : [],
+  });
+}
+
 /** Throws 403 feature_disabled unless the boolean flag is on for the caller (and the team, when given). */
 export async function requireFeature(
   flags: FlagStore,
@@ -28,12 +37,7 @@ export async function requireFeature(
   what: string,
   caller: { userId?: string; teamId?: string },
 ): Promise<void> {
-  const client = await clientFor(flags);
-  const on = await client.getBooleanValue(flag, false, {
-    ...(caller.userId ? { targetingKey: caller.userId } : {}),
-    teams: caller.teamId ? [caller.teamId] : [],
-  });
-  if (!on) {
+  if (!(await featureEnabled(flags, flag, caller))) {
     throw new ApiError(
       403,
       'feature_disabled',
