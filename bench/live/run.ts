@@ -19,7 +19,7 @@ import postgres from 'postgres';
 import { subjectFor } from '../../functions/_shared/events/catalog.ts';
 import { streamDefinitions } from '../../functions/_shared/events/streams.ts';
 import { ensureStreams } from '../../workers/lib/streams.ts';
-import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
+import { denoGateway, startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
 import { recordFigures } from '../results.ts';
 
 const USAGE = `Usage: npm run bench:live -- [options]
@@ -320,6 +320,36 @@ function summarise(latencies: number[], expected: number): Latency {
   return { deliveries: sorted.length, expected, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
 }
 
+/** RSS growth per idle stream of bench/live/bare-sse-server.ts with as many streams open as the gateway had:
+    what Deno's HTTP server and a stream cost before any of the gateway's own state. */
+async function bareStreamBytes(count: number): Promise<number> {
+  const server = spawn(denoGateway.program, ['run', '--allow-net', '--allow-env', 'bench/live/bare-sse-server.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: server.stdout! }).on('line', (line) => {
+        const match = /^listening (\d+)$/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`the bare SSE server exited with ${code}`)));
+    });
+    const before = residentBytes(server.pid!);
+    const opened: LiveClient[] = [];
+    for (let i = 0; i < count; i += 50) {
+      const batch = Array.from({ length: Math.min(50, count - i) }, () => openStream(port, 'none', 'bare'));
+      opened.push(...(await Promise.all(batch)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // idle, as for the gateway
+    const perStream = (residentBytes(server.pid!) - before) / opened.length;
+    for (const client of opened) client.response.destroy();
+    return perStream;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<void> {
   const users = Math.ceil(CLIENTS / STREAMS_PER_USER);
   if (options['dry-run']) {
@@ -442,6 +472,12 @@ async function main(): Promise<void> {
     console.log(
       `cpu      gateway ${gatewayCpu.toFixed(0)}% of one core while posting; this benchmark's clients ${ownCpuPercent.toFixed(0)}%`,
     );
+    for (const client of clients.splice(0)) client.response.destroy();
+    const barePerStream = await bareStreamBytes(CLIENTS);
+    console.log(
+      `memory   reference: a bare Deno.serve SSE server, same ${CLIENTS} streams: ${(barePerStream / 1024).toFixed(1)} KB RSS per idle stream ` +
+        `(gateway / bare = ${(perStreamBytes / barePerStream).toFixed(2)}×)`,
+    );
     const p99Ratio = live.p99 / reference.p99;
     console.log(`ratio    live p99 / nats p99 = ${p99Ratio.toFixed(2)}; live p50 / nats p50 = ${(live.p50 / reference.p50).toFixed(2)}`);
     console.log(`target   live p99 ≤ 100 ms: ${live.p99 <= 100 && live.deliveries === live.expected ? 'met' : 'NOT met'}`);
@@ -459,6 +495,7 @@ async function main(): Promise<void> {
           post: answered,
           fan_out: fanOut,
           kb_per_idle_stream: perStreamBytes / 1024,
+          bare_deno_kb_per_idle_stream: barePerStream / 1024,
           gateway_cpu_percent: gatewayCpu,
           p99_ratio: p99Ratio,
         },

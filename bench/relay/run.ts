@@ -28,12 +28,13 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     window: { type: 'string', default: '1024' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   console.log(
-    'Usage: npm run bench:relay [-- --events N --aggregates N --rate EVENTS_PER_S --seconds S --window IN_FLIGHT --only throughput|latency]',
+    'Usage: npm run bench:relay [-- --events N --aggregates N --rate EVENTS_PER_S --seconds S --window IN_FLIGHT --only throughput|latency --cpu-prof DIR]',
   );
   process.exit(0);
 }
@@ -43,6 +44,8 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const WINDOW = Number(args.window);
 const ONLY = args.only;
+/** Where the relay writes a V8 CPU profile of its run (node --cpu-prof); summarise it with bench/cpu-profile.ts. */
+const CPU_PROFILE_DIR = args['cpu-prof'];
 if (ONLY !== undefined && ONLY !== 'throughput' && ONLY !== 'latency') {
   console.error(`bench: --only takes throughput or latency, not '${ONLY}'`);
   process.exit(2);
@@ -165,7 +168,8 @@ async function streamMessages(jsm: JetStreamManager, name: string): Promise<numb
 
 function startRelay(settings: { NATS_STREAM_EVENTS: string; NATS_SUBJECT_PREFIX: string }): Promise<ChildProcess> {
   const db = new URL(databaseUrl);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/outbox-relay/main.ts'], {
+  const profiling = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'workers/outbox-relay/main.ts'], {
     env: {
       ...process.env,
       APP_ENV: 'test',
