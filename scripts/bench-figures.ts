@@ -68,7 +68,7 @@ function rows(): string[] {
       ? `| live: post → SSE event at ${whole(live.clients)} clients at ${live.rate} messages/s, vs a core NATS subscriber of the same events | p50 ${ms(live.live.p50)}, p99 ${ms(live.live.p99)} vs p50 ${ms(live.nats.p50)}, p99 ${ms(live.nats.p99)}: ${ratio(live.p99_ratio)} at p99; the hub and streams add p50 ${ms(live.fan_out.p50)}, p99 ${ms(live.fan_out.p99)} | p99 ≤ 100 ms (${verdict(live.live.p99 <= 100)}) | ${when(live)} |`
       : `| live: post → SSE event at 1,000 clients | ${missing('bench:live')} | p99 ≤ 100 ms | |`,
     live
-      ? `| live: gateway memory per idle stream (RSS growth / streams) | ${live.kb_per_idle_stream.toFixed(0)} KB | ≤ 50 KB (${verdict(live.kb_per_idle_stream <= 50)}) | ${when(live)} |`
+      ? `| live: gateway memory per idle stream (RSS growth / streams)${live.bare_deno_kb_per_idle_stream ? ', vs a bare Deno.serve SSE server with as many streams' : ''} | ${live.kb_per_idle_stream.toFixed(0)} KB${live.bare_deno_kb_per_idle_stream ? ` vs ${live.bare_deno_kb_per_idle_stream.toFixed(0)} KB: ${ratio(live.kb_per_idle_stream / live.bare_deno_kb_per_idle_stream)}` : ''} | ≤ 50 KB (${verdict(live.kb_per_idle_stream <= 50)}) | ${when(live)} |`
       : `| live: gateway memory per idle stream | ${missing('bench:live')} | ≤ 50 KB | |`,
   );
   return lines;
