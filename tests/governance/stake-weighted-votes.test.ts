@@ -55,7 +55,8 @@ async function stake(session: Session, amount: string): Promise<string> {
   return row!.id;
 }
 const withdrawAll = () =>
-  gateway.database.sql`update public.staking_ringk set status = 'withdrawn', withdrawn_at = now() where team_id = ${teamId} and status = 'locked'`;
+  gateway.database
+    .sql`update public.staking_ringk set status = 'withdrawn', withdrawn_at = now() where team_id = ${teamId} and status = 'locked'`;
 
 beforeAll(async () => {
   gateway = await startTestGateway('gov_weighted', { seed: false });
@@ -76,7 +77,12 @@ describe('switching a team to stake-weighted votes', () => {
   it('is a parameter change the team votes on; proposals made before keep one member, one vote', async () => {
     const change = await call<Proposal>(gateway.app, 'POST', '/api/governance/proposals', {
       token: owner.token,
-      body: { kind: 'parameter_change', team_id: teamId, title: 'Weigh votes by stake', action: { setting: 'vote_weight', value: 'staked_ringk' } },
+      body: {
+        kind: 'parameter_change',
+        team_id: teamId,
+        title: 'Weigh votes by stake',
+        action: { setting: 'vote_weight', value: 'staked_ringk' },
+      },
     });
     expect(change.status).toBe(201);
     const before = await propose('Made before the switch');
@@ -130,7 +136,10 @@ describe('a stake-weighted vote', () => {
       select weight::text from public.votes where proposal_id = ${proposal.id} and voter_id = ${eve.userId}`;
     expect(eveBallot!.weight).toBe('0');
     // a changed vote keeps its weight
-    expect((await vote(bob, proposal.id, 'abstain')).body.tally).toMatchObject({ against_weight: '0', abstain_weight: '100000000000000000000' });
+    expect((await vote(bob, proposal.id, 'abstain')).body.tally).toMatchObject({
+      against_weight: '0',
+      abstain_weight: '100000000000000000000',
+    });
     expect(await stateAfterClose(proposal.id)).toBe('succeeded');
   });
 

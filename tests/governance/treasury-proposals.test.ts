@@ -32,7 +32,12 @@ const stepsOf = async (proposalId: string, days: number) =>
 async function proposePayout(amount: string): Promise<Proposal> {
   const made = await call<Proposal>(gateway.app, 'POST', '/api/governance/proposals', {
     token: bob.token,
-    body: { kind: 'treasury_payout', team_id: teamId, title: `Pay the roofer ${amount}`, action: { recipient: RECIPIENT, amount, asset: 'RINGK' } },
+    body: {
+      kind: 'treasury_payout',
+      team_id: teamId,
+      title: `Pay the roofer ${amount}`,
+      action: { recipient: RECIPIENT, amount, asset: 'RINGK' },
+    },
   });
   expect(made.status).toBe(201);
   return made.body;
@@ -94,7 +99,14 @@ describe('a team with a treasury', () => {
 
     const payouts = await payoutsOf(proposal.id);
     expect(payouts).toEqual([
-      { id: expect.any(String), status: 'approved', chain_id: String(CHAIN), token: RINGK, recipient: RECIPIENT.toLowerCase(), amount: '1000' },
+      {
+        id: expect.any(String),
+        status: 'approved',
+        chain_id: String(CHAIN),
+        token: RINGK,
+        recipient: RECIPIENT.toLowerCase(),
+        amount: '1000',
+      },
     ]);
     const shown = await read(proposal.id);
     expect(shown).toMatchObject({
