@@ -177,8 +177,7 @@ drop view public.proposal_tallies;
 alter table public.votes drop constraint votes_weight_check;
 -- a rewrite of votes under its lock: a short one, the table holds one row per ballot
 alter table public.votes alter column weight type numeric(78, 0);
-alter table public.votes add constraint votes_weight_check check (weight >= 0) not valid;
-alter table public.votes validate constraint votes_weight_check;
+alter table public.votes add constraint votes_weight_check check (weight >= 0);
 
 /** A vote counts only while its proposal is active and inside its period; its weight is the database's (1, or
     the voter's stake at the snapshot), never the caller's. The share lock on the proposal serialises votes with
