@@ -125,6 +125,7 @@ insert into authenticated_may (object, privilege) values
   ('table public.votes', 'INSERT (proposal_id, team_id, voter_id, choice)'), -- governance.vote casts
   ('table public.votes', 'UPDATE (choice)'),                        -- and changes it until close
   ('view public.proposal_tallies', 'SELECT'),                       -- the tally (security invoker)
+  ('function app.team_stake_at(uuid, timestamp with time zone)', 'EXECUTE'), -- the tally's electorate by stake (one sum, 20261205001310)
   -- feature flags (20261205000600)
   ('function app.is_platform_admin()', 'EXECUTE'),                  -- whether the caller may change flags
   ('function app.put_feature_flag(text, jsonb, bigint, text)', 'EXECUTE'), -- platform admins change flags (checked inside)
@@ -165,7 +166,7 @@ insert into authenticated_may (object, privilege) values
   -- wallet: payouts, ledger, staking (20261205000700); writes only through the functions, which check capabilities
   ('table public.wallets', 'SELECT'),                               -- wallet.read holders see their team's wallets
   ('table public.wallet_settings', 'SELECT'),                       -- and its approval threshold
-  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at)'), -- payouts, never the signed tx
+  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at, proposal_id)'), -- payouts (and the proposal that approved one), never the signed tx
   ('table public.payout_approvals', 'SELECT'),                      -- who approved
   ('table public.ledger_transactions', 'SELECT'),                   -- the credit ledger
   ('table public.ledger_entries', 'SELECT'),                        -- its entries (balances)

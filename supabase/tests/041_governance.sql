@@ -4,7 +4,7 @@
 -- isolation between teams, and an event for every step.
 begin;
 \ir helpers/authenticate.sql
-select plan(32);
+select plan(33);
 
 -- Arrange, as the superuser: team A (Alice owner; Bob, Dan, Eve members: four eligible voters); team B (Carol).
 insert into auth.users (id, email) values
@@ -124,7 +124,7 @@ select is((select array_agg(payload ->> 'to' order by seq) from public.outbox_ev
   'each step is one event');
 
 -- ---------------------------------------------------------------------------------------------------------
--- Below quorum; a treasury payout waits for the wallet domain and expires; cancelling; bad actions
+-- Below quorum; a treasury payout of a team without a treasury waits and expires; cancelling; bad actions
 -- ---------------------------------------------------------------------------------------------------------
 select tests.propose('a0000000-0000-4000-8000-000000000002', 'signal', 'Quiet one') as quiet \gset
 -- the new quorum is 25 %: one vote of four is exactly at it; with none the proposal is defeated
@@ -135,7 +135,9 @@ select tests.propose('a0000000-0000-4000-8000-000000000002', 'treasury_payout', 
   '{"recipient": "0x00000000000000000000000000000000000000aa", "amount": "1000", "asset": "RINGK"}') as payout \gset
 select tests.vote('a0000000-0000-4000-8000-000000000004', :'payout', 'for');
 select is(tests.tick(4) + tests.tick(4), 2, 'a passed treasury payout is closed, then queued');
-select is(tests.tick(20), 1, 'nobody executes it (the wallet domain is not there yet)');
+select is((select outcome -> 'error' ->> 'code' from public.proposals where id = :'payout'), 'no_treasury',
+  'its outcome says why: the team has no treasury');
+select is(tests.tick(20), 1, 'nothing pays it (no treasury appears)');
 select is((select state::text from public.proposals where id = :'payout'), 'expired', 'so it expires after its execution window');
 
 select tests.propose('a0000000-0000-4000-8000-000000000002', 'signal', 'Never mind') as mine \gset

@@ -1,6 +1,7 @@
 // The governance scheduler as it runs in production: two worker processes (workers/governance-scheduler/
 // main.ts) on one database at once. Every passed proposal must be closed once and executed once — counted
-// from the outbox, where each step writes its event in the step's own transaction — and both instances work.
+// from the outbox, where each step writes its event in the step's own transaction — and both instances work;
+// every passed treasury proposal among them becomes exactly one approved payout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -61,6 +62,11 @@ beforeAll(async () => {
   await database.sql`insert into public.team_members (team_id, user_id, role) values
     ('aaaaaaaa-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-000000000002', 'member'),
     ('aaaaaaaa-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-000000000003', 'member')`;
+  // the team's treasury: its wallet on the local chain, where RINGK is listed
+  await database.sql`insert into public.chain_tokens (chain_id, symbol, address) values
+    (31337, 'RINGK', '0x5fbdb2315678afecb367f032d93f642f64180aa3') on conflict do nothing`;
+  await database.sql`insert into public.wallets (team_id, kind, chain_id, address) values
+    ('aaaaaaaa-0000-4000-8000-000000000000', 'treasury', 31337, '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')`;
   // votes end 2 s after a proposal is made, so the proposals fall due while both workers are running
   await database.sql`update public.governance_settings set voting_period = '2 seconds'`;
 }, 60_000);
@@ -86,8 +92,13 @@ it('closes and executes every passed proposal exactly once with two scheduler pr
   // made as the database owner (a worker's rights): each passes with two of three votes for
   await database.sql.begin(async (tx) => {
     for (let i = 0; i < PROPOSALS; i++) {
-      const kind = i % 4 === 0 ? 'parameter_change' : 'signal';
-      const action = kind === 'parameter_change' ? { setting: 'quorum_percent', value: 50 + (i % 10) } : {};
+      const kind = i % 4 === 0 ? 'parameter_change' : i % 4 === 1 ? 'treasury_payout' : 'signal';
+      const action =
+        kind === 'parameter_change'
+          ? { setting: 'quorum_percent', value: 50 + (i % 10) }
+          : kind === 'treasury_payout'
+            ? { recipient: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', amount: String(1000 + i), asset: 'RINGK' }
+            : {};
       const [made] = await tx<{ id: string }[]>`
         insert into public.proposals (team_id, kind, title, action, created_by)
         values ('aaaaaaaa-0000-4000-8000-000000000000', ${kind}, ${`proposal ${i}`}, ${tx.json(action)}::jsonb,
@@ -117,6 +128,18 @@ it('closes and executes every passed proposal exactly once with two scheduler pr
   expect(steps.filter((step) => step.to_state === 'succeeded')).toHaveLength(PROPOSALS);
   expect(steps.filter((step) => step.to_state === 'executed')).toHaveLength(PROPOSALS);
   expect(steps.every((step) => step.events === 1)).toBe(true);
+
+  // one approved payout per treasury proposal, for its amount, and the proposal's outcome names it
+  const paid = await database.sql<{ proposals: number; payouts: number; matching: number }[]>`
+    select count(distinct p.id)::int as proposals, count(py.id)::int as payouts,
+           count(py.id) filter (where py.status = 'approved' and py.amount::text = p.action ->> 'amount'
+                                  and p.outcome ->> 'payout_id' = py.id::text)::int as matching
+    from public.proposals p left join public.payouts py on py.proposal_id = p.id
+    where p.kind = 'treasury_payout'`;
+  expect(paid[0]).toEqual({ proposals: PROPOSALS / 4, payouts: PROPOSALS / 4, matching: PROPOSALS / 4 });
+  const [approvedEvents] = await database.sql<{ count: number }[]>`
+    select count(*)::int as count from public.outbox_events where event_type = 'payout.approved'`;
+  expect(approvedEvents!.count).toBe(PROPOSALS / 4);
 
   // every step was taken by one of the two processes, and both took some
   const [byFirst, bySecond] = [movedLines(first!), movedLines(second!)];

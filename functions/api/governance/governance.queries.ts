@@ -1,10 +1,12 @@
 // SQL of governance; runs inside the request's transaction, so RLS scopes every statement to the caller. The
 // database fixes each proposal's window, thresholds and electorate, refuses late and double votes, and raises
-// the events (20261205000410); the tally is the proposal_tallies view.
+// the events (20261205000410); the tally is the proposal_tallies view (weighted by stake where the team says so,
+// 20261205001310); a treasury proposal's payout is the one linked to it (20261205001300).
 import type { Tx } from '../../_shared/db.ts';
 
 export type ProposalKind = 'signal' | 'parameter_change' | 'treasury_payout';
 export type VoteChoice = 'for' | 'against' | 'abstain';
+export type VoteWeight = 'member' | 'staked_ringk';
 export type ProposalState = 'pending' | 'active' | 'canceled' | 'defeated' | 'succeeded' | 'queued' | 'executed' | 'expired';
 
 export interface SettingsRow {
@@ -14,6 +16,7 @@ export interface SettingsRow {
   quorum_percent: number;
   pass_threshold_percent: number;
   execution_window_seconds: number;
+  vote_weight: VoteWeight;
 }
 
 export interface ProposalRow {
@@ -41,7 +44,20 @@ export interface ProposalRow {
     pass_threshold_percent: number;
     quorum_reached: boolean;
     threshold_reached: boolean;
+    vote_weight: VoteWeight;
+    for_weight: string;
+    against_weight: string;
+    abstain_weight: string;
+    eligible_weight: string;
   };
+  /** A treasury proposal's payout once governance recorded it (null before, or for a reader without wallet.read). */
+  payout: {
+    id: string;
+    status: 'requested' | 'approved' | 'submitted' | 'confirmed' | 'failed' | 'cancelled';
+    chain_id: number;
+    tx_hash: string | null;
+    last_error: string | null;
+  } | null;
   my_vote: VoteChoice | null;
 }
 
@@ -52,7 +68,8 @@ export async function findSettings(tx: Tx, teamId: string): Promise<SettingsRow 
            extract(epoch from voting_period)::int as voting_period_seconds,
            quorum_percent::float8 as quorum_percent,
            pass_threshold_percent::float8 as pass_threshold_percent,
-           extract(epoch from execution_window)::int as execution_window_seconds
+           extract(epoch from execution_window)::int as execution_window_seconds,
+           vote_weight
     from public.governance_settings where team_id = ${teamId}`;
   return row ?? null;
 }
@@ -63,7 +80,12 @@ const PROPOSAL_SELECT = `
          json_build_object('for', t.for_votes, 'against', t.against_votes, 'abstain', t.abstain_votes,
            'eligible_voters', t.eligible_voters, 'quorum_percent', p.quorum_percent::float8,
            'pass_threshold_percent', p.pass_threshold_percent::float8,
-           'quorum_reached', t.quorum_reached, 'threshold_reached', t.threshold_reached) as tally,
+           'quorum_reached', t.quorum_reached, 'threshold_reached', t.threshold_reached,
+           'vote_weight', t.vote_weight, 'for_weight', t.for_weight::text, 'against_weight', t.against_weight::text,
+           'abstain_weight', t.abstain_weight::text, 'eligible_weight', t.eligible_weight::text) as tally,
+         (select json_build_object('id', py.id, 'status', py.status, 'chain_id', py.chain_id, 'tx_hash', py.tx_hash,
+                   'last_error', py.last_error)
+          from public.payouts py where py.proposal_id = p.id) as payout,
          (select v.choice from public.votes v where v.proposal_id = p.id and v.voter_id = (select auth.uid())) as my_vote
   from public.proposals p
   join public.proposal_tallies t on t.proposal_id = p.id`;

@@ -21,6 +21,10 @@ import { cancelProposal, castVote, findProposal, findSettings, insertProposal, l
 
 const State = z.enum(['pending', 'active', 'canceled', 'defeated', 'succeeded', 'queued', 'executed', 'expired']);
 const Choice = z.enum(['for', 'against', 'abstain']);
+const VoteWeight = z.enum(['member', 'staked_ringk']).openapi({
+  description: 'member: one member, one vote; staked_ringk: a vote weighs the voter’s RINGK stake when voting started',
+});
+const Weight = z.string().openapi({ description: 'Votes (member) or RINGK base units (staked_ringk), as a decimal string' });
 
 const Settings = z
   .object({
@@ -30,6 +34,7 @@ const Settings = z
     quorum_percent: z.number(),
     pass_threshold_percent: z.number(),
     execution_window_seconds: z.number(),
+    vote_weight: VoteWeight,
   })
   .openapi('GovernanceSettings');
 
@@ -59,15 +64,33 @@ const Proposal = z
       pass_threshold_percent: z.number(),
       quorum_reached: z.boolean(),
       threshold_reached: z.boolean(),
+      vote_weight: VoteWeight,
+      for_weight: Weight,
+      against_weight: Weight,
+      abstain_weight: Weight,
+      eligible_weight: Weight,
     }),
+    payout: z
+      .object({
+        id: Uuid,
+        status: z.enum(['requested', 'approved', 'submitted', 'confirmed', 'failed', 'cancelled']),
+        chain_id: z.number().int(),
+        tx_hash: z.string().nullable(),
+        last_error: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: 'The payout a treasury proposal executed as, with its chain status (null before, or without wallet.read)' }),
     my_vote: Choice.nullable(),
   })
   .openapi('Proposal');
 
-const ParameterChange = z.strictObject({
-  setting: z.enum(['quorum_percent', 'pass_threshold_percent', 'voting_period_seconds', 'voting_delay_seconds']),
-  value: z.number().min(0).max(2_592_000),
-});
+const ParameterChange = z.union([
+  z.strictObject({
+    setting: z.enum(['quorum_percent', 'pass_threshold_percent', 'voting_period_seconds', 'voting_delay_seconds']),
+    value: z.number().min(0).max(2_592_000),
+  }),
+  z.strictObject({ setting: z.literal('vote_weight'), value: VoteWeight }),
+]);
 const TreasuryPayout = z.strictObject({
   recipient: z.string().regex(/^0x[0-9a-fA-F]{40}$/, { message: 'must be a 0x-prefixed 20-byte address' }),
   amount: z.string().regex(/^[1-9][0-9]{0,77}$/, { message: 'must be a positive whole number of base units, as a string' }),
@@ -111,7 +134,7 @@ const readSettings = securedRoute('governance.vote', {
   method: 'get',
   path: '/settings',
   tags: ['governance'],
-  summary: 'How a team decides: voting delay and period, quorum, pass threshold, execution window',
+  summary: 'How a team decides: voting delay and period, quorum, pass threshold, execution window, vote weighting',
   request: { query: TeamQuery },
   responses: { 200: jsonResponse(Settings, 'The settings'), ...errorResponses(400, 404) },
 });

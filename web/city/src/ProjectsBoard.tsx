@@ -1,7 +1,7 @@
 // A team's projects board: pick or create a project, add tasks, and move them across the status columns —
 // by dragging a card, or with its buttons (keyboard and screen readers). The database refuses illegal
 // steps; the board shows its sentence.
-import { useEffect, useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { EmptyState, ErrorState, Field, LoadingState, useResource } from '../../shared/ui.tsx';
 
@@ -30,8 +30,17 @@ export function ProjectsBoard({ api, teamId, version }: { api: ApiClient; teamId
   const [newProject, setNewProject] = useState('');
   const [newTask, setNewTask] = useState('');
   const list = projects.data?.items;
+  // a project just made is not in the list until its reload answers: keep it selected meanwhile (falling back to
+  // the first project here made the board jump to another project, whose columns the test then dragged across)
+  const justCreated = useRef<string | null>(null);
   useEffect(() => {
-    if (list && list.length > 0 && !list.some((p) => p.id === projectId)) setProjectId(list[0]!.id);
+    if (!list || list.length === 0) return;
+    if (list.some((p) => p.id === projectId)) {
+      if (justCreated.current === projectId) justCreated.current = null;
+      return;
+    }
+    if (projectId !== null && justCreated.current === projectId) return;
+    setProjectId(list[0]!.id);
   }, [list, projectId]);
 
   const board = useResource(
@@ -58,6 +67,7 @@ export function ProjectsBoard({ api, teamId, version }: { api: ApiClient; teamId
     try {
       const made = await expectOk(api.api.projects.$post({ json: { team_id: teamId, name: newProject } }));
       setNewProject('');
+      justCreated.current = made.id;
       setProjectId(made.id);
       projects.reload();
     } catch (error) {
