@@ -35,12 +35,18 @@ let ned: Session;
 const consumers: RelayProcess[] = [];
 
 function startConsumer(metricsPort: number): RelayProcess {
-  const worker = spawnWorker('workers/consumers/gift-fabric/main.ts', databaseSettings(gateway.database.url), testServices.natsUrl, streams, {
-    NATS_CONSUMER_GIFT_FABRIC: CONSUMER,
-    CONSUMER_ACK_WAIT_SECONDS: '2',
-    LOG_LEVEL: 'warn',
-    METRICS_PORT: String(metricsPort),
-  });
+  const worker = spawnWorker(
+    'workers/consumers/gift-fabric/main.ts',
+    databaseSettings(gateway.database.url),
+    testServices.natsUrl,
+    streams,
+    {
+      NATS_CONSUMER_GIFT_FABRIC: CONSUMER,
+      CONSUMER_ACK_WAIT_SECONDS: '2',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: String(metricsPort),
+    },
+  );
   consumers.push(worker);
   return worker;
 }
@@ -125,8 +131,14 @@ describe('the Gift Fabric consumer', () => {
     await waitFor(
       'the counters on /metrics',
       async () => {
-        const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
-        return /microdao_gift_fabric_gifts_total\{outcome="delivered"\} 1\b/.test(text) && /microdao_gift_fabric_delivery_lag_seconds_count 1\b/.test(text);
+        const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        return (
+          /microdao_gift_fabric_gifts_total\{outcome="delivered"\} 1\b/.test(text) &&
+          /microdao_gift_fabric_delivery_lag_seconds_count 1\b/.test(text)
+        );
       },
       15_000,
       200,
@@ -179,7 +191,10 @@ describe('the Gift Fabric consumer', () => {
     const miaBefore = await balanceOf(mia);
     const sent = await sendGift(ned, mia, nedBefore);
     expect(sent.status).toBe(201);
-    const staked = await call(gateway.app, 'POST', `/api/teams/${teamId}/stakes`, { token: ned.token, body: { amount: nedBefore, lock_days: 0 } });
+    const staked = await call(gateway.app, 'POST', `/api/teams/${teamId}/stakes`, {
+      token: ned.token,
+      body: { amount: nedBefore, lock_days: 0 },
+    });
     expect(staked.status).toBe(201);
     // and a second gift now is refused at once: nothing is available
     const second = await sendGift(ned, mia, '1');

@@ -43,9 +43,10 @@ export interface ConsumerWorkerDefinition {
   startBackground?(context: ConsumerWorkerContext, stopping: () => boolean): { stop(): Promise<unknown> };
 }
 
-export async function runConsumerWorker(definition: ConsumerWorkerDefinition): Promise<void> {
+/** Runs the consumer until SIGTERM; `environment` is the process's (entry points hand it in: config enters there). */
+export async function runConsumerWorker(definition: ConsumerWorkerDefinition, environment: NodeJS.ProcessEnv): Promise<void> {
   const { service } = definition;
-  const config = loadWorkerConfig(service.replace(/^consumer-/, ''), process.env, definition.variables);
+  const config = loadWorkerConfig(service.replace(/^consumer-/, ''), environment, definition.variables);
   const name = definition.consumerName(config);
   const logger = createLogger({ level: config.LOG_LEVEL, base: { service, consumer: name } });
   // Sentry (uncaught errors, and the consumer's failures: see DurableConsumer's reporter) and /metrics on
@@ -54,7 +55,10 @@ export async function runConsumerWorker(definition: ConsumerWorkerDefinition): P
   const metrics = createDurableConsumerMetrics(name, definition.eventTypes);
   const metricsServer = await serveMetrics(metrics.registry, { host: config.METRICS_HOST, port: config.METRICS_PORT }).catch(
     (error: Error) => {
-      logger.error('metrics not served; consuming anyway', { error: error.message, fix: 'give each worker on a host its own METRICS_PORT' });
+      logger.error('metrics not served; consuming anyway', {
+        error: error.message,
+        fix: 'give each worker on a host its own METRICS_PORT',
+      });
       return undefined;
     },
   );

@@ -30,7 +30,12 @@ const Gift = z
 const SendGiftBody = z
   .strictObject({ team_id: Uuid, recipient_id: Uuid, amount: BaseUnits, memo: Text(280).default('') })
   .openapi('SendGift', {
-    example: { team_id: '00000000-0000-4000-8000-0000000d3a00', recipient_id: '0f6d2c1e-6a0b-4b7b-9f0e-3c1d2b4a5e6f', amount: '25', memo: 'thanks' },
+    example: {
+      team_id: '00000000-0000-4000-8000-0000000d3a00',
+      recipient_id: '0f6d2c1e-6a0b-4b7b-9f0e-3c1d2b4a5e6f',
+      amount: '25',
+      memo: 'thanks',
+    },
   });
 const FeedQuery = z.strictObject({ team_id: Uuid, cursor: CursorParam.optional(), limit: PageLimit });
 
@@ -77,7 +82,11 @@ const refusals = {
     ),
   own_gift: () => new ApiError(422, 'own_gift', 'A gift goes to another member of the team, not to yourself; pick another recipient.'),
   recipient_not_member: () =>
-    new ApiError(422, 'recipient_not_member', 'The recipient is not a member of this team; gifts go to members only (GET /api/teams/{teamId}/members).'),
+    new ApiError(
+      422,
+      'recipient_not_member',
+      'The recipient is not a member of this team; gifts go to members only (GET /api/teams/{teamId}/members).',
+    ),
   invalid_amount: () => new ApiError(422, 'invalid_amount', 'The amount must be a positive whole number of base units.'),
 } as const;
 

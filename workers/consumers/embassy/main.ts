@@ -71,11 +71,14 @@ function startOutboundSender(context: ConsumerWorkerContext, stopping: () => boo
   };
 }
 
-await runConsumerWorker({
-  service: 'consumer-embassy',
-  variables: WORKER_VARIABLES.embassy,
-  consumerName: (config) => config.NATS_CONSUMER_EMBASSY,
-  eventTypes: HANDLED,
-  createHandler: createEmbassyHandler,
-  startBackground: startOutboundSender,
-});
+await runConsumerWorker(
+  {
+    service: 'consumer-embassy',
+    variables: WORKER_VARIABLES.embassy,
+    consumerName: (config) => config.NATS_CONSUMER_EMBASSY,
+    eventTypes: HANDLED,
+    createHandler: createEmbassyHandler,
+    startBackground: startOutboundSender,
+  },
+  process.env,
+);

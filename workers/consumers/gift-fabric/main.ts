@@ -6,11 +6,14 @@ import { WORKER_VARIABLES } from '../../lib/worker-config.ts';
 import { runConsumerWorker } from '../run-consumer-worker.ts';
 import { giftApplier } from './apply-gift.ts';
 
-await runConsumerWorker({
-  service: 'consumer-gift-fabric',
-  variables: WORKER_VARIABLES.consumer,
-  consumerName: (config) => config.NATS_CONSUMER_GIFT_FABRIC,
-  eventTypes: ['gift.sent'],
-  // its own series on the consumer's registry: one /metrics
-  createHandler: ({ metrics }) => giftApplier(createGiftFabricMetrics(metrics.registry)),
-});
+await runConsumerWorker(
+  {
+    service: 'consumer-gift-fabric',
+    variables: WORKER_VARIABLES.consumer,
+    consumerName: (config) => config.NATS_CONSUMER_GIFT_FABRIC,
+    eventTypes: ['gift.sent'],
+    // its own series on the consumer's registry: one /metrics
+    createHandler: ({ metrics }) => giftApplier(createGiftFabricMetrics(metrics.registry)),
+  },
+  process.env,
+);

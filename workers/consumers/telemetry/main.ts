@@ -4,9 +4,12 @@ import { WORKER_VARIABLES } from '../../lib/worker-config.ts';
 import { runConsumerWorker } from '../run-consumer-worker.ts';
 import { countEvent } from './telemetry.ts';
 
-await runConsumerWorker({
-  service: 'consumer-telemetry',
-  variables: WORKER_VARIABLES.consumer,
-  consumerName: (config) => config.NATS_CONSUMER_TELEMETRY,
-  createHandler: () => countEvent,
-});
+await runConsumerWorker(
+  {
+    service: 'consumer-telemetry',
+    variables: WORKER_VARIABLES.consumer,
+    consumerName: (config) => config.NATS_CONSUMER_TELEMETRY,
+    createHandler: () => countEvent,
+  },
+  process.env,
+);
