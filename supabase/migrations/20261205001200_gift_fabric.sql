@@ -191,6 +191,12 @@ begin
   end if;
   -- the same lock as ledger transfers from this account: two gifts (or a gift and a stake) check one after the other
   perform pg_advisory_xact_lock(hashtextextended(target_team::text || '/member:' || me, 0));
+  -- the same key may have committed while this request waited for the lock: that gift is the answer
+  select g.id into made from public.gifts g where g.team_id = target_team and g.sender_id = me and g.idempotency_key = key;
+  if made is not null then
+    return query select g.id, g.request_hash, true from public.gifts g where g.id = made;
+    return;
+  end if;
   if app.available_credits(target_team, me) < gift_amount then
     raise exception 'insufficient credits: % available, % needed', app.available_credits(target_team, me), gift_amount
       using errcode = 'P0001', hint = 'insufficient_credits';

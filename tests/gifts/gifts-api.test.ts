@@ -80,9 +80,12 @@ describe('sending a gift', () => {
     expect(rows).toEqual({ n: 1 });
   });
 
-  it('settles concurrent requests with one key on one gift', async () => {
+  it('settles concurrent requests with one key on one gift, even one that spends every available credit', async () => {
     const k = key();
-    const answers = await Promise.all(Array.from({ length: 5 }, () => sendGift(mia, k, gift(ned, '3'))));
+    // Ned's whole balance: the requests that waited behind the first find its gift, not an overdraft
+    await gateway.database
+      .sql`select app.post_ledger_transfer(${teamId}, 'credit_grant', 'issuance', ${'member:' + ned.userId}, 9, '', null)`;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => sendGift(ned, k, gift(mia, '9'))));
     expect(answers.map((a) => a.status)).toEqual(Array(5).fill(201));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
   });
