@@ -74,7 +74,7 @@ function rows(): string[] {
   const gifts = read('gifts');
   lines.push(
     gifts
-      ? `| gifts, request → delivered (${whole(gifts.gifts)} gifts, ${gifts.concurrency} senders; relay and gift-fabric consumer as processes) vs a bare ledger insert of the same movement | ${whole(gifts.gifts_per_s)} vs ${whole(gifts.bare_ledger_inserts_per_s)} per s: ${ratio(gifts.ratio_gifts_to_bare_ledger_insert)}; sent → delivered p50 ${ms(gifts.request_to_delivered_p50_ms)}, p99 ${ms(gifts.request_to_delivered_p99_ms)} | none set | ${when(gifts)} |`
+      ? `| gifts, request → delivered (${whole(gifts.gifts)} gifts, ${gifts.concurrency} senders; relay and gift-fabric consumer as processes) vs a bare ledger insert of the same movement | ${whole(gifts.gifts_per_s)} vs ${whole(gifts.bare_ledger_inserts_per_s)} per s: ${ratio(gifts.ratio_gifts_to_bare_ledger_insert)}; sent → delivered at ${whole(gifts.paced_rate_per_s)} gifts/s p50 ${ms(gifts.request_to_delivered_p50_ms)}, p99 ${ms(gifts.request_to_delivered_p99_ms)} | none set | ${when(gifts)} |`
       : `| gifts, request → delivered vs a bare ledger insert | ${missing('bench:gifts')} | none set | |`,
   );
   return lines;
