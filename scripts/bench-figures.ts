@@ -1,5 +1,5 @@
 // Rewrites the README's benchmark figures (between the bench-figures markers) from the figures the
-// benchmarks wrote to bench/results/*.json (npm run bench:api, bench:relay, bench:live), so the table says
+// benchmarks wrote to bench/results/*.json (npm run bench:api, bench:relay, bench:live, bench:gifts), so the table says
 // what was measured and nothing typed by hand.
 //   npm run bench:figures [-- --dry-run] [--check]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +70,12 @@ function rows(): string[] {
     live
       ? `| live: gateway memory per idle stream (RSS growth / streams)${live.bare_deno_kb_per_idle_stream ? ', vs a bare Deno.serve SSE server with as many streams' : ''} | ${live.kb_per_idle_stream.toFixed(0)} KB${live.bare_deno_kb_per_idle_stream ? ` vs ${live.bare_deno_kb_per_idle_stream.toFixed(0)} KB: ${ratio(live.kb_per_idle_stream / live.bare_deno_kb_per_idle_stream)}` : ''} | ≤ 50 KB (${verdict(live.kb_per_idle_stream <= 50)}) | ${when(live)} |`
       : `| live: gateway memory per idle stream | ${missing('bench:live')} | ≤ 50 KB | |`,
+  );
+  const gifts = read('gifts');
+  lines.push(
+    gifts
+      ? `| gifts, request → delivered (${whole(gifts.gifts)} gifts, ${gifts.concurrency} senders; relay and gift-fabric consumer as processes) vs a bare ledger insert of the same movement | ${whole(gifts.gifts_per_s)} vs ${whole(gifts.bare_ledger_inserts_per_s)} per s: ${ratio(gifts.ratio_gifts_to_bare_ledger_insert)}; sent → delivered at ${whole(gifts.paced_rate_per_s)} gifts/s p50 ${ms(gifts.request_to_delivered_p50_ms)}, p99 ${ms(gifts.request_to_delivered_p99_ms)} | none set | ${when(gifts)} |`
+      : `| gifts, request → delivered vs a bare ledger insert | ${missing('bench:gifts')} | none set | |`,
   );
   return lines;
 }

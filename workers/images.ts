@@ -55,6 +55,14 @@ export const WORKER_IMAGES: readonly WorkerImage[] = [
     onSigterm: 'the consumer settles the message in hand, drains NATS, then exits',
   },
   {
+    name: 'consumer-gift-fabric',
+    variables: 'consumer',
+    entry: 'workers/consumers/gift-fabric/main.ts',
+    description: 'the Gift Fabric consumer: applies gift.sent to the credit ledger exactly once (workers/consumers/gift-fabric)',
+    port: { variable: 'METRICS_PORT', default: 9464 },
+    onSigterm: 'the consumer settles the message in hand, drains NATS, then exits',
+  },
+  {
     name: 'nats-exporter',
     variables: 'natsExporter',
     entry: 'workers/nats-exporter/main.ts',

@@ -63,6 +63,8 @@ export const CAPABILITIES = {
   'wallet.read': team(),
   'stake.manage': team(),
   'wallet.manage': team(true),
+  // Gift Fabric (migration 20261205001200)
+  'gift.send': team(),
 } as const satisfies Record<string, CapabilityDefinition>;
 
 export type Capability = keyof typeof CAPABILITIES;

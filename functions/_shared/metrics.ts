@@ -354,3 +354,27 @@ export function createEmbassyMetrics(registry: Registry = new Registry()) {
   };
 }
 export type EmbassyMetrics = ReturnType<typeof createEmbassyMetrics>;
+
+/** The Gift Fabric consumer's own series, beside its durable-consumer series on the same registry. */
+export function createGiftFabricMetrics(registry: Registry = new Registry()) {
+  const registers = [registry];
+  const metrics = {
+    registry,
+    gifts: new Counter({
+      name: 'microdao_gift_fabric_gifts_total',
+      help: 'gift.sent events the consumer applied, by outcome: delivered (credits moved), refused (nothing moved), duplicate (applied before).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    deliveryLag: new Histogram({
+      name: 'microdao_gift_fabric_delivery_lag_seconds',
+      help: 'Time from a gift being sent (its row committed) to the consumer applying it.',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+  };
+  // every outcome has a series from the start, so a dashboard shows 0 rather than no data
+  for (const outcome of ['delivered', 'refused', 'duplicate']) metrics.gifts.inc({ outcome }, 0);
+  return metrics;
+}
+export type GiftFabricMetrics = ReturnType<typeof createGiftFabricMetrics>;

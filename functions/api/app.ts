@@ -34,6 +34,7 @@ import { rwaRoutes } from './embassy/inventory.routes.ts';
 import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
 import { creditRoutes } from './wallet/credits.routes.ts';
+import { giftRoutes } from './gifts/gifts.routes.ts';
 import { payoutRoutes } from './wallet/payouts.routes.ts';
 import { tokenRoutes } from './wallet/tokens.routes.ts';
 import { adminPayoutRoutes } from './admin/payouts.routes.ts';
@@ -134,6 +135,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/', payoutRoutes)
     .route('/', creditRoutes)
     .route('/', tokenRoutes)
+    .route('/gifts', giftRoutes)
     .route('/admin', adminRoutes)
     .route('/admin', adminPayoutRoutes)
     .route('/admin/embassy', embassyAdminRoutes);

@@ -129,6 +129,13 @@ export const APPS: AppDefinition[] = [
     env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 3) }),
   },
   {
+    name: 'consumer-gift-fabric',
+    entry: 'workers/consumers/gift-fabric/main.ts',
+    description: 'the Gift Fabric consumer (gifts → the credit ledger)',
+    command: nodeScript('workers/consumers/gift-fabric/main.ts'),
+    env: (ctx) => ({ METRICS_PORT: String(ctx.config.METRICS_PORT + 8) }),
+  },
+  {
     name: 'nats-exporter',
     entry: 'workers/nats-exporter/main.ts',
     description: 'JetStream metrics from the NATS monitoring port',

@@ -180,7 +180,10 @@ insert into authenticated_may (object, privilege) values
   ('function app.stake_ringk(uuid, numeric, integer)', 'EXECUTE'),  -- stake.manage holders, their own credits
   ('function app.unstake_ringk(uuid)', 'EXECUTE'),                  -- and withdraw them after the lock
   -- chain tokens (20261205000710): written by the launcher and the wallet worker only
-  ('table public.chain_tokens', 'SELECT');                         -- every signed-in person reads the token list
+  ('table public.chain_tokens', 'SELECT'),                         -- every signed-in person reads the token list
+  -- Gift Fabric (20261205001200): sent through the function (gift.send), applied by the consumer only
+  ('table public.gifts', 'SELECT (id, team_id, sender_id, recipient_id, amount, memo, status, refusal_reason, ledger_transaction_id, created_at, finished_at)'), -- wallet.read holders read the feed, never the keys
+  ('function app.send_gift(uuid, uuid, numeric, text, text, text)', 'EXECUTE'); -- gift.send holders, their own credits
 
 -- ---------------------------------------------------------------------------------------------------------
 -- The checks

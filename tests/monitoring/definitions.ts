@@ -9,6 +9,7 @@ import {
   createConsumerMetrics,
   createEmbassyMetrics,
   createGatewayMetrics,
+  createGiftFabricMetrics,
   createGovernanceSchedulerMetrics,
   createNatsExporterMetrics,
   createRelayMetrics,
@@ -135,6 +136,7 @@ export function platformRegistry(): Registry {
   createEmbassyMetrics(registry);
   createGovernanceSchedulerMetrics(registry);
   createWalletMetrics(registry);
+  createGiftFabricMetrics(registry);
   return registry;
 }
 

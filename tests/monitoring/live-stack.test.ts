@@ -40,7 +40,8 @@ const DASHBOARDS_WITHOUT_TRAFFIC_HERE: Record<string, string> = {
   'storage.json': 'no file is uploaded here (tests/storage/files.test.ts checks the storage counters)',
   'embassy.json': 'no partner webhook and no Embassy consumer here (tests/embassy/outbound.test.ts and webhooks.test.ts drive them)',
   'governance.json': 'no governance scheduler runs here (tests/governance drives the scheduler)',
-  'wallet.json': 'no chain or wallet worker runs here (tests/wallet/payouts-chain.test.ts checks the wallet counters on /metrics)',
+  'wallet.json':
+    'no chain, wallet worker or gift consumer runs here (tests/wallet/payouts-chain.test.ts and tests/gifts/gift-fabric.test.ts check their counters on /metrics)',
 };
 const EMPTY_HERE: Record<string, string> = {
   'Server errors by route': 'the traffic below provokes no 5xx',

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { agentEvents } from './agents.ts';
 import { embassyEvents } from './embassy.ts';
+import { giftEvents } from './gifts.ts';
 import { governanceEvents } from './governance.ts';
 import { messagingEvents } from './messaging.ts';
 import { projectEvents } from './projects.ts';
@@ -19,6 +20,7 @@ export const domainCatalogs = {
   governance: governanceEvents,
   storage: storageEvents,
   wallet: walletEvents,
+  gifts: giftEvents,
 } as const;
 
 export const eventCatalog = {
@@ -29,6 +31,7 @@ export const eventCatalog = {
   ...governanceEvents,
   ...storageEvents,
   ...walletEvents,
+  ...giftEvents,
 } as const;
 
 export type EventType = keyof typeof eventCatalog;

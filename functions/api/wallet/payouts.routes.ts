@@ -72,7 +72,8 @@ const RequestPayoutBody = z
       memo: 'Solar roof, March',
     },
   });
-const IdempotencyHeader = z.object({
+/** Idempotency-Key of a request that moves value (payouts, gifts): same key + body → same answer. */
+export const IdempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{8,128}$/, { message: 'must be 8–128 characters of letters, digits, "_", ".", ":" or "-" (a UUID is good)' })

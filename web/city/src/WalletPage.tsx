@@ -1,10 +1,11 @@
 // A team's wallet: the treasury's balance of each token (as the wallet worker last read it from the chain),
 // payouts — request one (an Idempotency-Key per submitted form, so a double click is one payout), approve
 // another person's, cancel — and the member's RINGK credits and stakes. Amounts are base units, shown as the
-// API's exact decimal strings.
+// API's exact decimal strings. Gifts between members are GiftsPanel's.
 import { useState, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { EmptyState, ErrorState, Field, LoadingState, useResource } from '../../shared/ui.tsx';
+import { GiftsPanel } from './GiftsPanel.tsx';
 
 const STATUS_LABELS: Record<string, string> = {
   requested: 'Requested (waiting for approval)',
@@ -277,6 +278,8 @@ export function WalletPage({ api, teamId, userId }: { api: ApiClient; teamId: st
           ))}
         </ul>
       </section>
+
+      <GiftsPanel api={api} teamId={teamId} userId={userId} onCreditsChanged={balances.reload} />
     </section>
   );
 }
