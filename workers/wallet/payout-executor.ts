@@ -6,6 +6,8 @@
 //               WALLET_CONFIRMATIONS blocks.
 // A payout is never signed twice: the signed transaction is written before it is ever sent, and the database
 // refuses to replace it (migration 20261205000700). Chain errors leave the payout where it was, with last_error.
+// A chain is its genesis block, not its id (migration 20261205001100): nonces are drawn from the payouts of the
+// same genesis, and a payout submitted on a chain that was since reset fails (its transaction cannot confirm).
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -17,7 +19,7 @@ import {
   type Hex,
 } from 'viem';
 import type { Sql } from '../lib/postgres.ts';
-import type { ChainClients } from './chain.ts';
+import { readGenesis, type ChainClients } from './chain.ts';
 import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
 
 export type CrashPoint = 'after-record' | 'after-broadcast';
@@ -38,7 +40,12 @@ interface PayoutToRun {
   amount: string;
   signed_tx: Hex | null;
   tx_hash: Hex | null;
+  chain_genesis: Hex | null;
 }
+
+/** last_error of a payout whose chain was reset under it. */
+export const CHAIN_RESET_ERROR =
+  'the chain was reset (its genesis block changed) after this payout was sent, so its transaction can never confirm; nothing was paid on the current chain — request the payout again';
 
 const TRANSFER_GAS = 120_000n;
 
@@ -103,7 +110,7 @@ export class PayoutExecutor {
     const signer = this.chain.account.address.toLowerCase();
     const recorded = await this.sql.begin(async (tx) => {
       const [payout] = await tx<PayoutToRun[]>`
-        select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+        select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis from public.payouts
         where id = ${payoutId} and status = 'approved' for update skip locked`;
       if (!payout) return null; // another worker has it, or it was cancelled
       // one nonce sequence per signer and chain, however many workers run
@@ -127,8 +134,11 @@ export class PayoutExecutor {
         this.options.log?.({ msg: 'payout refused by the chain', payout_id: payout.id, reason: reasonOf(error) });
         return null;
       }
+      // only nonces recorded on this very chain count: a reset chain (same id, new genesis) starts again from 0
+      const genesis = await this.onChain('sign', () => this.currentGenesis());
       const [known] = await tx<{ next: string | null }[]>`
-        select (max(nonce) + 1)::text as next from public.payouts where chain_id = ${this.chain.chain.id} and signer = ${signer}`;
+        select (max(nonce) + 1)::text as next from public.payouts
+        where chain_id = ${this.chain.chain.id} and chain_genesis = ${genesis} and signer = ${signer}`;
       const onChain = await this.onChain('sign', () =>
         this.chain.public.getTransactionCount({ address: this.chain.account.address, blockTag: 'pending' }),
       );
@@ -148,6 +158,7 @@ export class PayoutExecutor {
       const hash = keccak256(signed);
       await tx`update public.payouts
                set status = 'submitted', signer = ${signer}, nonce = ${nonce}, signed_tx = ${signed}, tx_hash = ${hash},
+                   chain_genesis = ${genesis},
                    attempts = attempts + 1, last_error = null
                where id = ${payout.id}`;
       return { id: payout.id, signed, hash };
@@ -158,6 +169,32 @@ export class PayoutExecutor {
     await this.broadcast(recorded.signed);
     crashIfAsked(this.options, 'after-broadcast');
     this.options.log?.({ msg: 'payout sent', payout_id: recorded.id, tx_hash: recorded.hash });
+    return 1;
+  }
+
+  /** The chain's genesis hash as the node says now; a change (a node reset under a running worker) is kept. */
+  private async currentGenesis(): Promise<Hex> {
+    const genesis = await readGenesis(this.chain.public);
+    if (genesis !== this.chain.genesisHash) {
+      this.options.log?.({ msg: 'the chain was reset: another genesis block', was: this.chain.genesisHash, now: genesis });
+      this.chain.genesisHash = genesis;
+    }
+    return genesis;
+  }
+
+  /** Whether the payout was signed for another chain than the node's (null: recorded before chain identity). */
+  private async signedForAnotherChain(payout: PayoutToRun, fresh: boolean): Promise<boolean> {
+    if (payout.chain_genesis === null) return false;
+    const genesis = fresh ? await this.onChain('receipt', () => this.currentGenesis()) : this.chain.genesisHash;
+    return payout.chain_genesis !== genesis;
+  }
+
+  /** submitted → failed for a payout whose chain is gone: its transaction is never sent to the new chain. */
+  private async failOnResetChain(payout: PayoutToRun): Promise<number> {
+    const failed = await this.sql`update public.payouts set status = 'failed', last_error = ${CHAIN_RESET_ERROR}
+                                  where id = ${payout.id} and status = 'submitted'`;
+    if (failed.count) this.options.metrics?.failed.inc({ reason: 'chain_reset' });
+    this.options.log?.({ msg: 'payout failed: its chain was reset', payout_id: payout.id, chain_genesis: payout.chain_genesis });
     return 1;
   }
 
@@ -174,15 +211,20 @@ export class PayoutExecutor {
   /** submitted → confirmed | failed, or send the recorded transaction again when the chain does not have it. */
   private async follow(payoutId: string): Promise<number> {
     const [payout] = await this.sql<PayoutToRun[]>`
-      select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+      select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis from public.payouts
       where id = ${payoutId} and status = 'submitted'`;
     if (!payout?.tx_hash || !payout.signed_tx) return 0;
+    // signed for a chain that is gone: checked against the node itself before it is failed
+    if ((await this.signedForAnotherChain(payout, false)) && (await this.signedForAnotherChain(payout, true)))
+      return this.failOnResetChain(payout);
     let receipt;
     try {
       receipt = await this.onChain('receipt', () => this.chain.public.getTransactionReceipt({ hash: payout.tx_hash! }));
     } catch (error) {
       if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
-      // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again
+      // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again, unless
+      // the node is another chain now (its nonces start again: the old bytes could pay there, or wait forever)
+      if (await this.signedForAnotherChain(payout, true)) return this.failOnResetChain(payout);
       await this.broadcast(payout.signed_tx);
       return 0;
     }
