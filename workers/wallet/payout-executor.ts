@@ -6,6 +6,9 @@
 //               WALLET_CONFIRMATIONS blocks.
 // A payout is never signed twice: the signed transaction is written before it is ever sent, and the database
 // refuses to replace it (migration 20261205000700). Chain errors leave the payout where it was, with last_error.
+// A payout of a team whose treasury is a Safe (migration 20261205001110) goes the same way, only the call differs:
+// execTransaction on the Safe with the approvers' packed SafeTx signatures (the hot signer only pays the gas),
+// once the signatures of the Safe's owners reach the Safe's own threshold and the Safe's nonce is the payout's.
 // A chain is its genesis block, not its id (migration 20261205001100): nonces are drawn from the payouts of the
 // same genesis, and a payout submitted on a chain that was since reset fails (its transaction cannot confirm).
 import {
@@ -15,11 +18,15 @@ import {
   erc20Abi,
   keccak256,
   TransactionReceiptNotFoundError,
+  type Abi,
   type Address,
   type Hex,
 } from 'viem';
+import type { TransactionSql } from 'postgres';
 import type { Sql } from '../lib/postgres.ts';
+import { packSafeSignatures, safeSigner, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
 import { readGenesis, type ChainClients } from './chain.ts';
+import { readSafe, safeAbi } from './safe-treasury.ts';
 import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
 
 export type CrashPoint = 'after-record' | 'after-broadcast';
@@ -41,6 +48,17 @@ interface PayoutToRun {
   signed_tx: Hex | null;
   tx_hash: Hex | null;
   chain_genesis: Hex | null;
+  safe_address: Address | null;
+  safe_nonce: string | null;
+}
+
+/** The contract call that pays a payout: an ERC-20 transfer from the hot signer, or execTransaction on a Safe. */
+interface PayoutCall {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  gas: bigint;
 }
 
 /** last_error of a payout whose chain was reset under it. */
@@ -48,6 +66,10 @@ export const CHAIN_RESET_ERROR =
   'the chain was reset (its genesis block changed) after this payout was sent, so its transaction can never confirm; nothing was paid on the current chain — request the payout again';
 
 const TRANSFER_GAS = 120_000n;
+// execTransaction: signature checks and the inner transfer (measured ~95k on anvil), with headroom
+const SAFE_EXEC_GAS = 300_000n;
+const PAYOUT_COLUMNS =
+  'id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis, safe_address, safe_nonce::text';
 
 function crashIfAsked(options: ExecutorOptions, point: CrashPoint): void {
   if (options.crashAt === point) process.kill(process.pid, 'SIGKILL');
@@ -110,21 +132,31 @@ export class PayoutExecutor {
     const signer = this.chain.account.address.toLowerCase();
     const recorded = await this.sql.begin(async (tx) => {
       const [payout] = await tx<PayoutToRun[]>`
-        select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis from public.payouts
+        select ${tx.unsafe(PAYOUT_COLUMNS)} from public.payouts
         where id = ${payoutId} and status = 'approved' for update skip locked`;
       if (!payout) return null; // another worker has it, or it was cancelled
+      const call = payout.safe_address ? await this.safeCall(tx, payout) : this.transferCall(payout);
+      if ('wait' in call) {
+        // a Safe payout that cannot execute yet: it stays approved, and says why
+        await tx`update public.payouts set last_error = ${call.wait} where id = ${payout.id}`;
+        return null;
+      }
+      if ('fail' in call) {
+        await tx`update public.payouts set status = 'failed', last_error = ${call.fail} where id = ${payout.id}`;
+        this.options.metrics?.failed.inc({ reason: 'refused' });
+        return null;
+      }
       // one nonce sequence per signer and chain, however many workers run
       await tx`select pg_advisory_xact_lock(hashtextextended(${`wallet-nonce/${this.chain.chain.id}/${signer}`}, 0))`;
-      const args = [payout.recipient, BigInt(payout.amount)] as const;
       try {
         await this.onChain('simulate', () =>
           this.chain.public.simulateContract({
-            address: payout.token,
-            abi: erc20Abi,
-            functionName: 'transfer',
-            args,
+            address: call.address,
+            abi: call.abi,
+            functionName: call.functionName,
+            args: call.args,
             account: this.chain.account,
-          }),
+          } as never),
         );
       } catch (error) {
         if (!isRevert(error)) throw error;
@@ -148,9 +180,9 @@ export class PayoutExecutor {
         type: 'eip1559',
         chainId: this.chain.chain.id,
         nonce,
-        to: payout.token,
-        data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args }),
-        gas: TRANSFER_GAS,
+        to: call.address,
+        data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never),
+        gas: call.gas,
         // headroom, so the same signed transaction is still accepted when re-sent later
         maxFeePerGas: fees.maxFeePerGas * 3n,
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
@@ -198,6 +230,63 @@ export class PayoutExecutor {
     return 1;
   }
 
+  private transferCall(payout: PayoutToRun): PayoutCall {
+    const args = [payout.recipient, BigInt(payout.amount)] as const;
+    return { address: payout.token, abi: erc20Abi, functionName: 'transfer', args, gas: TRANSFER_GAS };
+  }
+
+  /** execTransaction of a Safe payout, or why it cannot run yet (too few owner signatures, an earlier Safe nonce). */
+  private async safeCall(tx: TransactionSql, payout: PayoutToRun): Promise<PayoutCall | { wait: string } | { fail: string }> {
+    const safe = payout.safe_address!;
+    const safeNonce = BigInt(payout.safe_nonce!);
+    const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
+    if (state.nonce < safeNonce)
+      return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
+    if (state.nonce > safeNonce)
+      return {
+        fail: `the Safe already used nonce ${safeNonce} for another transaction, so this payout's SafeTx can never execute; request it again`,
+      };
+    const hash = safeTransactionHash({
+      chainId: this.chain.chain.id,
+      safe,
+      safeNonce,
+      token: payout.token,
+      recipient: payout.recipient,
+      amount: BigInt(payout.amount),
+    });
+    const stored = await tx<{ signer_address: Address; signature: Hex }[]>`
+      select signer_address, signature from public.payout_approvals where payout_id = ${payout.id} and signature is not null`;
+    // only signatures of current owners that recover to their signer count (the gateway checked them at approval)
+    const valid: { signer: Address; signature: Hex }[] = [];
+    for (const s of stored) {
+      if (state.owners.includes(s.signer_address) && (await safeSigner(hash, s.signature)) === s.signer_address)
+        valid.push({ signer: s.signer_address, signature: s.signature });
+    }
+    if (valid.length < state.threshold)
+      return { wait: `waits for signatures: ${valid.length} of the Safe's ${state.threshold} owner signatures so far` };
+    const safeTx = safeTransactionOf({
+      chainId: this.chain.chain.id,
+      safe,
+      safeNonce,
+      token: payout.token,
+      recipient: payout.recipient,
+      amount: BigInt(payout.amount),
+    }).message;
+    const args = [
+      safeTx.to,
+      safeTx.value,
+      safeTx.data,
+      safeTx.operation,
+      safeTx.safeTxGas,
+      safeTx.baseGas,
+      safeTx.gasPrice,
+      safeTx.gasToken,
+      safeTx.refundReceiver,
+      packSafeSignatures(valid.slice(0, state.threshold)),
+    ] as const;
+    return { address: safe, abi: safeAbi, functionName: 'execTransaction', args, gas: SAFE_EXEC_GAS };
+  }
+
   /** Sends a recorded signed transaction; "already known" means an earlier send got through. */
   private async broadcast(signed: Hex): Promise<void> {
     try {
@@ -211,7 +300,7 @@ export class PayoutExecutor {
   /** submitted → confirmed | failed, or send the recorded transaction again when the chain does not have it. */
   private async follow(payoutId: string): Promise<number> {
     const [payout] = await this.sql<PayoutToRun[]>`
-      select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis from public.payouts
+      select ${this.sql.unsafe(PAYOUT_COLUMNS)} from public.payouts
       where id = ${payoutId} and status = 'submitted'`;
     if (!payout?.tx_hash || !payout.signed_tx) return 0;
     // signed for a chain that is gone: checked against the node itself before it is failed
