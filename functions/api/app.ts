@@ -35,6 +35,7 @@ import { embassyWebhookRoutes } from './embassy/webhooks.routes.ts';
 import { fileRoutes } from './storage/files.routes.ts';
 import { creditRoutes } from './wallet/credits.routes.ts';
 import { payoutRoutes } from './wallet/payouts.routes.ts';
+import { safeRoutes } from './wallet/safe.routes.ts';
 import { tokenRoutes } from './wallet/tokens.routes.ts';
 import { adminPayoutRoutes } from './admin/payouts.routes.ts';
 
@@ -132,6 +133,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/governance', governanceRoutes)
     .route('/files', fileRoutes)
     .route('/', payoutRoutes)
+    .route('/', safeRoutes)
     .route('/', creditRoutes)
     .route('/', tokenRoutes)
     .route('/admin', adminRoutes)

@@ -16,10 +16,11 @@
 set local lock_timeout = '5s';
 set local statement_timeout = '60s';
 
-/** Contracts the wallet deployed once per chain (the Safe singleton and proxy factory). */
+/** Contracts the wallet deployed once per chain (the Safe singleton and proxy factory, the local demo Safe). */
 create table if not exists public.chain_contracts (
   chain_id bigint not null check (chain_id > 0),
-  name text not null check (name in ('safe_singleton', 'safe_proxy_factory')),
+  -- dev_safe: the local chain's demo Safe (scripts/wallet/local-chain.ts), owned by anvil's accounts 1-3
+  name text not null check (name in ('safe_singleton', 'safe_proxy_factory', 'dev_safe')),
   address text not null check (address ~ '^0x[0-9a-f]{40}$'),
   genesis_hash text not null check (genesis_hash ~ '^0x[0-9a-f]{64}$'),
   created_at timestamptz not null default now(),

@@ -99,3 +99,25 @@ export async function readSafe(clients: ChainClients, safe: Address): Promise<{ 
   ]);
   return { owners: owners.map((o) => o.toLowerCase() as Address), threshold: Number(threshold), nonce };
 }
+
+/** The local chain's demo Safe: anvil's well-known accounts 1-3 as owners, threshold 2, funded with `funds` RINGK
+    base units when created; listed in chain_contracts as dev_safe (local only, like the keys it trusts). */
+export async function ensureDevSafe(
+  sql: Sql,
+  clients: ChainClients,
+  contracts: SafeContracts,
+  owners: Address[],
+  fund: (safe: Address) => Promise<void>,
+): Promise<{ address: Address; created: boolean }> {
+  const [known] = await sql<{ address: Address }[]>`
+    select address from public.chain_contracts
+    where chain_id = ${clients.chain.id} and name = 'dev_safe' and genesis_hash = ${clients.genesisHash}`;
+  if (known && (await hasCode(clients, known.address))) return { address: known.address, created: false };
+  const address = await createSafe(clients, contracts, owners, 2);
+  await fund(address);
+  await sql`
+    insert into public.chain_contracts (chain_id, name, address, genesis_hash)
+    values (${clients.chain.id}, 'dev_safe', ${address}, ${clients.genesisHash})
+    on conflict (chain_id, name) do update set address = excluded.address, genesis_hash = excluded.genesis_hash, created_at = now()`;
+  return { address, created: true };
+}
