@@ -140,7 +140,8 @@ $$;
 
 /** Approves a Safe payout with the caller's signature of its SafeTx hash, made by `signer`, a wallet the caller
     registered in the team. Returns what app.approve_payout returns, or 'not_safe' (the payout is not paid by a
-    Safe) or 'not_your_wallet'. The gateway has verified that `signature` recovers to `signer`. */
+    Safe) or 'not_your_wallet'. An approved payout not yet executed still takes signatures ('recorded'): the
+    Safe's threshold may exceed the team's. The gateway has verified that `signature` recovers to `signer`. */
 create function app.approve_safe_payout(target_payout uuid, signer text, signature text) returns text
 language plpgsql
 security definer
@@ -160,6 +161,26 @@ begin
   if not exists (select 1 from public.wallets w where w.team_id = payout.team_id and w.kind = 'member'
                  and w.owner_id = (select auth.uid()) and w.chain_id = payout.chain_id and w.address = lower(signer)) then
     return 'not_your_wallet';
+  end if;
+  -- approved in SQL but not yet executed: the Safe's own threshold may be higher than the team's, so more owners
+  -- may still sign (otherwise such a payout would wait forever); the same checks as app.approve_payout
+  if payout.status = 'approved' then
+    if not app.has_capability(payout.team_id, 'payout.approve') then
+      raise exception 'capability payout.approve is missing in team %', payout.team_id using errcode = '42501';
+    end if;
+    if payout.requested_by = (select auth.uid()) then
+      return 'own_payout';
+    end if;
+    insert into public.payout_approvals (payout_id, approver_id, team_id, signer_address, signature)
+    values (payout.id, (select auth.uid()), payout.team_id, lower(signer), lower(approve_safe_payout.signature))
+    on conflict do nothing;
+    if not found then
+      return 'already_approved';
+    end if;
+    insert into public.audit_log (actor_id, team_id, action, target_type, target_id, request_id)
+    values ((select auth.uid()), payout.team_id, 'payout.approval_recorded', 'payout', payout.id::text,
+            (select auth.jwt()) ->> 'request_id');
+    return 'recorded';
   end if;
   outcome := app.approve_payout(target_payout);
   if outcome in ('approved', 'recorded') then

@@ -4,7 +4,7 @@
 -- registered wallet; an address belongs to one member.
 begin;
 \ir helpers/authenticate.sql
-select plan(11);
+select plan(12);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-0000000000e1', 'owner@safe.test'),
@@ -45,6 +45,15 @@ select isnt(app.register_member_wallet('aaaaaaaa-0000-4000-8000-0000000000e1', 3
   'the admin registers their wallet');
 select is(app.approve_safe_payout((select id from ids where n = 2), '0x00000000000000000000000000000000000000c1', '0x' || repeat('1', 130)),
   'approved', 'then their signed approval counts (the SQL threshold here is 1; the Safe''s own rules on chain)');
+select tests.clear_authentication();
+-- a third member signs after the SQL threshold was met: the Safe may need more owners than the team's threshold
+insert into auth.users (id, email) values ('a0000000-0000-4000-8000-0000000000e3', 'third@safe.test');
+insert into public.team_members (team_id, user_id, role) values
+  ('aaaaaaaa-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-0000000000e3', 'admin');
+select tests.authenticate_as('a0000000-0000-4000-8000-0000000000e3');
+select app.register_member_wallet('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000000c3') \g /dev/null
+select is(app.approve_safe_payout((select id from ids where n = 2), '0x00000000000000000000000000000000000000c3', '0x' || repeat('2', 130)),
+  'recorded', 'an approved Safe payout not yet executed still takes owners'' signatures');
 select tests.clear_authentication();
 select tests.authenticate_as('a0000000-0000-4000-8000-0000000000e1');
 select is(app.register_member_wallet('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000000c1'), null,
