@@ -160,6 +160,8 @@ const configSchema = z.object({
   // blocks on top of a payout's block before it counts as confirmed; how often the wallet worker looks for work
   WALLET_CONFIRMATIONS: positiveInt(2),
   WALLET_POLL_INTERVAL_MS: positiveInt(500),
+  // the wallet worker's wake-up on payout.approved (durable consumer NATS_CONSUMER_WALLET); polling stays the fallback
+  WALLET_NATS_WAKEUP: booleanFlag,
 
   // Object storage (S3 protocol: Supabase Storage's S3 endpoint, MinIO under compose, s3rver from npm locally)
   STORAGE_S3_ENDPOINT: optionalUrl,

@@ -36,6 +36,7 @@ import { fileRoutes } from './storage/files.routes.ts';
 import { creditRoutes } from './wallet/credits.routes.ts';
 import { giftRoutes } from './gifts/gifts.routes.ts';
 import { payoutRoutes } from './wallet/payouts.routes.ts';
+import { safeRoutes } from './wallet/safe.routes.ts';
 import { tokenRoutes } from './wallet/tokens.routes.ts';
 import { adminPayoutRoutes } from './admin/payouts.routes.ts';
 
@@ -133,6 +134,7 @@ export function createApp(deps: GatewayDeps) {
     .route('/governance', governanceRoutes)
     .route('/files', fileRoutes)
     .route('/', payoutRoutes)
+    .route('/', safeRoutes)
     .route('/', creditRoutes)
     .route('/', tokenRoutes)
     .route('/gifts', giftRoutes)

@@ -166,7 +166,7 @@ insert into authenticated_may (object, privilege) values
   -- wallet: payouts, ledger, staking (20261205000700); writes only through the functions, which check capabilities
   ('table public.wallets', 'SELECT'),                               -- wallet.read holders see their team's wallets
   ('table public.wallet_settings', 'SELECT'),                       -- and its approval threshold
-  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at, proposal_id)'), -- payouts (and the proposal that approved one), never the signed tx
+  ('table public.payouts', 'SELECT (id, team_id, requested_by, chain_id, token, recipient, amount, memo, idempotency_key, request_hash, status, signer, nonce, tx_hash, block_number, confirmations, attempts, last_error, created_at, updated_at, approved_at, submitted_at, finished_at, safe_address, safe_nonce, proposal_id)'), -- payouts (and the proposal that approved one), never the signed tx
   ('table public.payout_approvals', 'SELECT'),                      -- who approved
   ('table public.ledger_transactions', 'SELECT'),                   -- the credit ledger
   ('table public.ledger_entries', 'SELECT'),                        -- its entries (balances)
@@ -181,6 +181,11 @@ insert into authenticated_may (object, privilege) values
   ('function app.unstake_ringk(uuid)', 'EXECUTE'),                  -- and withdraw them after the lock
   -- chain tokens (20261205000710): written by the launcher and the wallet worker only
   ('table public.chain_tokens', 'SELECT'),                         -- every signed-in person reads the token list
+  -- Safe treasuries (20261205001110)
+  ('table public.chain_contracts', 'SELECT'),                      -- the Safe singleton and factory per chain
+  ('function app.register_member_wallet(uuid, bigint, text)', 'EXECUTE'), -- a member registers their own address
+  ('function app.set_safe_treasury(uuid, bigint, text)', 'EXECUTE'), -- wallet.manage holders
+  ('function app.approve_safe_payout(uuid, text, text)', 'EXECUTE'), -- payout.approve holders, with their signature
   -- Gift Fabric (20261205001200): sent through the function (gift.send), applied by the consumer only
   ('table public.gifts', 'SELECT (id, team_id, sender_id, recipient_id, amount, memo, status, refusal_reason, ledger_transaction_id, created_at, finished_at)'), -- wallet.read holders read the feed, never the keys
   ('function app.send_gift(uuid, uuid, numeric, text, text, text)', 'EXECUTE'); -- gift.send holders, their own credits

@@ -31,6 +31,9 @@ export const LOCAL_CHAIN_ID = 31337;
 
 export interface ChainClients {
   chain: Chain;
+  /** The hash of block 0: what tells two chains of the same id apart (a fresh anvil is always 31337). Kept current
+      by the executor (readGenesis) when the node was reset under a running worker. */
+  genesisHash: Hex;
   account: PrivateKeyAccount;
   public: PublicClient;
   wallet: WalletClient;
@@ -47,12 +50,21 @@ export async function connectChain(rpcUrl: string, privateKey: Hex): Promise<Cha
   });
   const transport = http(rpcUrl, { retryCount: 0, timeout: 10_000 });
   const account = privateKeyToAccount(privateKey);
+  const publicClient = createPublicClient({ chain, transport }) as PublicClient;
   return {
     chain,
+    genesisHash: await readGenesis(publicClient),
     account,
-    public: createPublicClient({ chain, transport }) as PublicClient,
+    public: publicClient,
     wallet: createWalletClient({ chain, transport, account }),
   };
+}
+
+/** The chain's identity: its genesis block hash, lowercase. */
+export async function readGenesis(client: PublicClient): Promise<Hex> {
+  const genesis = await client.getBlock({ blockNumber: 0n });
+  if (!genesis.hash) throw new Error('the chain node returned block 0 without a hash');
+  return genesis.hash.toLowerCase() as Hex;
 }
 
 let compiled: { abi: Abi; bytecode: Hex } | undefined;

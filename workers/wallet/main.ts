@@ -2,7 +2,8 @@
 // the hot signer (WALLET_PRIVATE_KEY; in staging/prod only from a mounted secret file, the config guard refuses
 // a plain variable) and follows them to confirmation. Several may run: rows are claimed with
 // `for update skip locked` and nonces are serialised per signer. SIGTERM finishes the pass in flight.
-// Serves /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT (wallet-metrics.ts).
+// Serves /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT (wallet-metrics.ts). With
+// WALLET_NATS_WAKEUP a payout.approved event on NATS ends the wait between passes at once (payout-wakeup.ts).
 // Flags: --once (one pass, then exit), --crash-after record|broadcast (tests: SIGKILL itself at that point).
 import type { Hex } from 'viem';
 import { createLogger } from '../../functions/_shared/log.ts';
@@ -12,6 +13,7 @@ import { connectWorkerDatabase } from '../lib/postgres.ts';
 import { loadWorkerConfig, WORKER_VARIABLES } from '../lib/worker-config.ts';
 import { ANVIL_DEV_PRIVATE_KEY, connectChain, LOCAL_CHAIN_ID } from './chain.ts';
 import { PayoutExecutor, type CrashPoint } from './payout-executor.ts';
+import { Alarm, startPayoutWakeup } from './payout-wakeup.ts';
 import { recordTreasuryBalances } from './ringk-token.ts';
 import { createWalletMetrics, readPayoutsInFlight } from './wallet-metrics.ts';
 
@@ -88,8 +90,14 @@ async function signerKey(): Promise<Hex> {
   process.exit(2);
 }
 
+const alarm = new Alarm();
+const wakeup = config.WALLET_NATS_WAKEUP && !argv.includes('--once') ? startPayoutWakeup(config, sql, alarm, logger) : undefined;
 let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => (stopping = true));
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+  process.on(signal, () => {
+    stopping = true;
+    alarm.wake();
+  });
 
 logger.info('wallet worker started', {
   chain_id: chain.chain.id,
@@ -112,7 +120,9 @@ do {
     return 0;
   });
   if (argv.includes('--once')) break;
-  if (moved === 0 && !stopping) await new Promise((r) => setTimeout(r, config.WALLET_POLL_INTERVAL_MS));
+  if (moved === 0 && !stopping && (await alarm.sleep(config.WALLET_POLL_INTERVAL_MS)) === 'woken')
+    logger.debug('woken before the poll interval', {});
 } while (!stopping);
+await wakeup?.stop();
 await Promise.all([sql.end({ timeout: 5 }), metricsServer?.close()]);
 process.exit(0);

@@ -6,6 +6,11 @@
 //               WALLET_CONFIRMATIONS blocks.
 // A payout is never signed twice: the signed transaction is written before it is ever sent, and the database
 // refuses to replace it (migration 20261205000700). Chain errors leave the payout where it was, with last_error.
+// A payout of a team whose treasury is a Safe (migration 20261205001110) goes the same way, only the call differs:
+// execTransaction on the Safe with the approvers' packed SafeTx signatures (the hot signer only pays the gas),
+// once the signatures of the Safe's owners reach the Safe's own threshold and the Safe's nonce is the payout's.
+// A chain is its genesis block, not its id (migration 20261205001100): nonces are drawn from the payouts of the
+// same genesis, and a payout submitted on a chain that was since reset fails (its transaction cannot confirm).
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -13,11 +18,15 @@ import {
   erc20Abi,
   keccak256,
   TransactionReceiptNotFoundError,
+  type Abi,
   type Address,
   type Hex,
 } from 'viem';
+import type { TransactionSql } from 'postgres';
 import type { Sql } from '../lib/postgres.ts';
-import type { ChainClients } from './chain.ts';
+import { packSafeSignatures, safeSigner, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
+import { readGenesis, type ChainClients } from './chain.ts';
+import { readSafe, safeAbi } from './safe-treasury.ts';
 import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
 
 export type CrashPoint = 'after-record' | 'after-broadcast';
@@ -38,9 +47,29 @@ interface PayoutToRun {
   amount: string;
   signed_tx: Hex | null;
   tx_hash: Hex | null;
+  chain_genesis: Hex | null;
+  safe_address: Address | null;
+  safe_nonce: string | null;
 }
 
+/** The contract call that pays a payout: an ERC-20 transfer from the hot signer, or execTransaction on a Safe. */
+interface PayoutCall {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  gas: bigint;
+}
+
+/** last_error of a payout whose chain was reset under it. */
+export const CHAIN_RESET_ERROR =
+  'the chain was reset (its genesis block changed) after this payout was sent, so its transaction can never confirm; nothing was paid on the current chain — request the payout again';
+
 const TRANSFER_GAS = 120_000n;
+// execTransaction: signature checks and the inner transfer (measured ~95k on anvil), with headroom
+const SAFE_EXEC_GAS = 300_000n;
+const PAYOUT_COLUMNS =
+  'id, status, token, recipient, amount::text as amount, signed_tx, tx_hash, chain_genesis, safe_address, safe_nonce::text';
 
 function crashIfAsked(options: ExecutorOptions, point: CrashPoint): void {
   if (options.crashAt === point) process.kill(process.pid, 'SIGKILL');
@@ -103,21 +132,31 @@ export class PayoutExecutor {
     const signer = this.chain.account.address.toLowerCase();
     const recorded = await this.sql.begin(async (tx) => {
       const [payout] = await tx<PayoutToRun[]>`
-        select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+        select ${tx.unsafe(PAYOUT_COLUMNS)} from public.payouts
         where id = ${payoutId} and status = 'approved' for update skip locked`;
       if (!payout) return null; // another worker has it, or it was cancelled
+      const call = payout.safe_address ? await this.safeCall(tx, payout) : this.transferCall(payout);
+      if ('wait' in call) {
+        // a Safe payout that cannot execute yet: it stays approved, and says why
+        await tx`update public.payouts set last_error = ${call.wait} where id = ${payout.id}`;
+        return null;
+      }
+      if ('fail' in call) {
+        await tx`update public.payouts set status = 'failed', last_error = ${call.fail} where id = ${payout.id}`;
+        this.options.metrics?.failed.inc({ reason: 'refused' });
+        return null;
+      }
       // one nonce sequence per signer and chain, however many workers run
       await tx`select pg_advisory_xact_lock(hashtextextended(${`wallet-nonce/${this.chain.chain.id}/${signer}`}, 0))`;
-      const args = [payout.recipient, BigInt(payout.amount)] as const;
       try {
         await this.onChain('simulate', () =>
           this.chain.public.simulateContract({
-            address: payout.token,
-            abi: erc20Abi,
-            functionName: 'transfer',
-            args,
+            address: call.address,
+            abi: call.abi,
+            functionName: call.functionName,
+            args: call.args,
             account: this.chain.account,
-          }),
+          } as never),
         );
       } catch (error) {
         if (!isRevert(error)) throw error;
@@ -127,8 +166,11 @@ export class PayoutExecutor {
         this.options.log?.({ msg: 'payout refused by the chain', payout_id: payout.id, reason: reasonOf(error) });
         return null;
       }
+      // only nonces recorded on this very chain count: a reset chain (same id, new genesis) starts again from 0
+      const genesis = await this.onChain('sign', () => this.currentGenesis());
       const [known] = await tx<{ next: string | null }[]>`
-        select (max(nonce) + 1)::text as next from public.payouts where chain_id = ${this.chain.chain.id} and signer = ${signer}`;
+        select (max(nonce) + 1)::text as next from public.payouts
+        where chain_id = ${this.chain.chain.id} and chain_genesis = ${genesis} and signer = ${signer}`;
       const onChain = await this.onChain('sign', () =>
         this.chain.public.getTransactionCount({ address: this.chain.account.address, blockTag: 'pending' }),
       );
@@ -138,9 +180,9 @@ export class PayoutExecutor {
         type: 'eip1559',
         chainId: this.chain.chain.id,
         nonce,
-        to: payout.token,
-        data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args }),
-        gas: TRANSFER_GAS,
+        to: call.address,
+        data: encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never),
+        gas: call.gas,
         // headroom, so the same signed transaction is still accepted when re-sent later
         maxFeePerGas: fees.maxFeePerGas * 3n,
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
@@ -148,6 +190,7 @@ export class PayoutExecutor {
       const hash = keccak256(signed);
       await tx`update public.payouts
                set status = 'submitted', signer = ${signer}, nonce = ${nonce}, signed_tx = ${signed}, tx_hash = ${hash},
+                   chain_genesis = ${genesis},
                    attempts = attempts + 1, last_error = null
                where id = ${payout.id}`;
       return { id: payout.id, signed, hash };
@@ -159,6 +202,89 @@ export class PayoutExecutor {
     crashIfAsked(this.options, 'after-broadcast');
     this.options.log?.({ msg: 'payout sent', payout_id: recorded.id, tx_hash: recorded.hash });
     return 1;
+  }
+
+  /** The chain's genesis hash as the node says now; a change (a node reset under a running worker) is kept. */
+  private async currentGenesis(): Promise<Hex> {
+    const genesis = await readGenesis(this.chain.public);
+    if (genesis !== this.chain.genesisHash) {
+      this.options.log?.({ msg: 'the chain was reset: another genesis block', was: this.chain.genesisHash, now: genesis });
+      this.chain.genesisHash = genesis;
+    }
+    return genesis;
+  }
+
+  /** Whether the payout was signed for another chain than the node's (null: recorded before chain identity). */
+  private async signedForAnotherChain(payout: PayoutToRun, fresh: boolean): Promise<boolean> {
+    if (payout.chain_genesis === null) return false;
+    const genesis = fresh ? await this.onChain('receipt', () => this.currentGenesis()) : this.chain.genesisHash;
+    return payout.chain_genesis !== genesis;
+  }
+
+  /** submitted → failed for a payout whose chain is gone: its transaction is never sent to the new chain. */
+  private async failOnResetChain(payout: PayoutToRun): Promise<number> {
+    const failed = await this.sql`update public.payouts set status = 'failed', last_error = ${CHAIN_RESET_ERROR}
+                                  where id = ${payout.id} and status = 'submitted'`;
+    if (failed.count) this.options.metrics?.failed.inc({ reason: 'chain_reset' });
+    this.options.log?.({ msg: 'payout failed: its chain was reset', payout_id: payout.id, chain_genesis: payout.chain_genesis });
+    return 1;
+  }
+
+  private transferCall(payout: PayoutToRun): PayoutCall {
+    const args = [payout.recipient, BigInt(payout.amount)] as const;
+    return { address: payout.token, abi: erc20Abi, functionName: 'transfer', args, gas: TRANSFER_GAS };
+  }
+
+  /** execTransaction of a Safe payout, or why it cannot run yet (too few owner signatures, an earlier Safe nonce). */
+  private async safeCall(tx: TransactionSql, payout: PayoutToRun): Promise<PayoutCall | { wait: string } | { fail: string }> {
+    const safe = payout.safe_address!;
+    const safeNonce = BigInt(payout.safe_nonce!);
+    const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
+    if (state.nonce < safeNonce)
+      return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
+    if (state.nonce > safeNonce)
+      return {
+        fail: `the Safe already used nonce ${safeNonce} for another transaction, so this payout's SafeTx can never execute; request it again`,
+      };
+    const hash = safeTransactionHash({
+      chainId: this.chain.chain.id,
+      safe,
+      safeNonce,
+      token: payout.token,
+      recipient: payout.recipient,
+      amount: BigInt(payout.amount),
+    });
+    const stored = await tx<{ signer_address: Address; signature: Hex }[]>`
+      select signer_address, signature from public.payout_approvals where payout_id = ${payout.id} and signature is not null`;
+    // only signatures of current owners that recover to their signer count (the gateway checked them at approval)
+    const valid: { signer: Address; signature: Hex }[] = [];
+    for (const s of stored) {
+      if (state.owners.includes(s.signer_address) && (await safeSigner(hash, s.signature)) === s.signer_address)
+        valid.push({ signer: s.signer_address, signature: s.signature });
+    }
+    if (valid.length < state.threshold)
+      return { wait: `waits for signatures: ${valid.length} of the Safe's ${state.threshold} owner signatures so far` };
+    const safeTx = safeTransactionOf({
+      chainId: this.chain.chain.id,
+      safe,
+      safeNonce,
+      token: payout.token,
+      recipient: payout.recipient,
+      amount: BigInt(payout.amount),
+    }).message;
+    const args = [
+      safeTx.to,
+      safeTx.value,
+      safeTx.data,
+      safeTx.operation,
+      safeTx.safeTxGas,
+      safeTx.baseGas,
+      safeTx.gasPrice,
+      safeTx.gasToken,
+      safeTx.refundReceiver,
+      packSafeSignatures(valid.slice(0, state.threshold)),
+    ] as const;
+    return { address: safe, abi: safeAbi, functionName: 'execTransaction', args, gas: SAFE_EXEC_GAS };
   }
 
   /** Sends a recorded signed transaction; "already known" means an earlier send got through. */
@@ -174,15 +300,20 @@ export class PayoutExecutor {
   /** submitted → confirmed | failed, or send the recorded transaction again when the chain does not have it. */
   private async follow(payoutId: string): Promise<number> {
     const [payout] = await this.sql<PayoutToRun[]>`
-      select id, status, token, recipient, amount::text as amount, signed_tx, tx_hash from public.payouts
+      select ${this.sql.unsafe(PAYOUT_COLUMNS)} from public.payouts
       where id = ${payoutId} and status = 'submitted'`;
     if (!payout?.tx_hash || !payout.signed_tx) return 0;
+    // signed for a chain that is gone: checked against the node itself before it is failed
+    if ((await this.signedForAnotherChain(payout, false)) && (await this.signedForAnotherChain(payout, true)))
+      return this.failOnResetChain(payout);
     let receipt;
     try {
       receipt = await this.onChain('receipt', () => this.chain.public.getTransactionReceipt({ hash: payout.tx_hash! }));
     } catch (error) {
       if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
-      // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again
+      // not mined: pending, or lost (a crash before the send, a restarted node); the same bytes again, unless
+      // the node is another chain now (its nonces start again: the old bytes could pay there, or wait forever)
+      if (await this.signedForAnotherChain(payout, true)) return this.failOnResetChain(payout);
       await this.broadcast(payout.signed_tx);
       return 0;
     }

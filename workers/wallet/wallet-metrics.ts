@@ -6,7 +6,7 @@ import type { Sql } from '../lib/postgres.ts';
 
 export const CHAIN_STEPS = ['connect', 'simulate', 'sign', 'broadcast', 'receipt', 'balance'] as const;
 export type ChainStep = (typeof CHAIN_STEPS)[number];
-export const FAILURE_REASONS = ['refused', 'reverted'] as const;
+export const FAILURE_REASONS = ['refused', 'reverted', 'chain_reset'] as const;
 const IN_FLIGHT = ['approved', 'submitted'] as const;
 
 export function createWalletMetrics(registry: Registry = new Registry()) {
@@ -25,7 +25,7 @@ export function createWalletMetrics(registry: Registry = new Registry()) {
     }),
     failed: new Counter({
       name: 'microdao_wallet_payouts_failed_total',
-      help: 'Payouts that failed, by reason: refused (the simulated transfer would revert; nothing signed) or reverted (mined but reverted).',
+      help: 'Payouts that failed, by reason: refused (the simulated transfer would revert; nothing signed) reverted (mined but reverted) or chain_reset (sent on a chain since reset: its genesis block changed).',
       labelNames: ['reason'] as const,
       registers,
     }),

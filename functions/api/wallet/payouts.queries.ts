@@ -22,6 +22,9 @@ export interface PayoutRow {
   block_number: number | null;
   confirmations: number;
   last_error: string | null;
+  /** The Safe that pays it and its Safe nonce (migration 20261205001110); null: the hot signer pays. */
+  safe_address: string | null;
+  safe_nonce: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -29,7 +32,7 @@ export interface PayoutRow {
 const payoutColumns = (tx: Tx) => tx`
   p.id, p.team_id, p.requested_by, p.chain_id::int as chain_id, p.token, p.recipient, p.amount::text as amount, p.memo,
   p.status, p.tx_hash, p.nonce::int as nonce, p.block_number::int as block_number, p.confirmations, p.last_error,
-  p.created_at, p.updated_at,
+  p.safe_address, p.safe_nonce::text as safe_nonce, p.created_at, p.updated_at,
   coalesce((select array_agg(a.approver_id order by a.approved_at) from public.payout_approvals a where a.payout_id = p.id),
     '{}') as approvals,
   coalesce((select s.approval_threshold from public.wallet_settings s where s.team_id = p.team_id), 1) as approval_threshold`;

@@ -46,6 +46,8 @@ const Payout = z
     block_number: z.number().int().nullable(),
     confirmations: z.number().int(),
     last_error: z.string().nullable(),
+    safe_address: z.string().nullable().openapi({ description: 'The Safe that pays it (null: the hot signer)' }),
+    safe_nonce: z.string().nullable().openapi({ description: 'Its Safe nonce, a decimal string' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -196,7 +198,13 @@ export const payoutRoutes = createRouter()
   .openapi(approve, async (c) => {
     const { teamId, payoutId } = c.req.valid('param');
     const payout = await inRequestTransaction(c, async (tx): Promise<PayoutRow> => {
-      if (!(await findPayout(tx, teamId, payoutId))) throw payoutNotFound();
+      const found = await findPayout(tx, teamId, payoutId);
+      if (!found) throw payoutNotFound();
+      if (found.safe_address)
+        throw conflict(
+          'safe_signature_required',
+          'A Safe pays this payout: approve it with your signature of its SafeTx (GET …/safe-transaction, then POST …/approve-safe).',
+        );
       const outcome = await approvePayout(tx, payoutId);
       switch (outcome) {
         case 'not_found':
