@@ -30,3 +30,9 @@ insert into public.messages (id, channel_id, team_id, author_id, body) values
    '00000000-0000-4000-8000-0000000d3a00', '00000000-0000-4000-8000-00000000a11c',
    'Welcome to DAARION.city! This is the demo team''s #general channel.')
 on conflict (id) do nothing;
+
+-- The Demo Team's treasury on the local chain (anvil, id 31337): the well-known first dev account, which the
+-- wallet worker signs with locally (workers/wallet/chain.ts), so a treasury proposal that passes is paid there.
+insert into public.wallets (team_id, kind, chain_id, address) values
+  ('00000000-0000-4000-8000-0000000d3a00', 'treasury', 31337, '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')
+on conflict do nothing;

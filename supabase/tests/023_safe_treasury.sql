@@ -1,10 +1,10 @@
 -- Safe treasuries (migration 20261205001110): the contract list is readable by signed-in people only and written
 -- by nobody through the API; a payout on the Safe's chain gets the Safe and the lowest free Safe nonce (a nonce of
 -- a payout cancelled before approval is free again), which never change; a Safe approval needs the caller's own
--- registered wallet; an address belongs to one member.
+-- registered wallet; an address belongs to one member; the Safe is the team's treasury wallet on its chain (20261205001500).
 begin;
 \ir helpers/authenticate.sql
-select plan(12);
+select plan(14);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-0000000000e1', 'owner@safe.test'),
@@ -22,6 +22,12 @@ select throws_ok($$insert into public.chain_contracts (chain_id, name, address, 
   values (1, 'dev_safe', '0x00000000000000000000000000000000000000a2', '0x' || repeat('b', 64))$$, '42501', null, 'but cannot add one');
 select lives_ok($$select app.set_safe_treasury('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000005AF')$$,
   'the owner (wallet.manage) sets the team''s Safe');
+select is((select address from public.wallets where team_id = 'aaaaaaaa-0000-4000-8000-0000000000e1' and kind = 'treasury' and chain_id = 31337),
+  '0x00000000000000000000000000000000000005af', 'the Safe is the team''s treasury wallet on its chain (what treasury proposals pay from)');
+select app.set_safe_treasury('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000005B0');
+select is((select array_agg(address) from public.wallets where team_id = 'aaaaaaaa-0000-4000-8000-0000000000e1' and kind = 'treasury'),
+  array['0x00000000000000000000000000000000000005b0'], 'setting another Safe on that chain moves the treasury to it');
+select app.set_safe_treasury('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000005AF');
 create temporary table ids as
 select (app.request_payout('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000000aa',
   '0x00000000000000000000000000000000000000bb', 5, '', 'safe-pg-' || n, repeat('d', 64))).payout_id as id, n

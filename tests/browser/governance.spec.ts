@@ -63,7 +63,7 @@ test('propose → two members vote → close → executed, shown on the proposal
 });
 
 test('a treasury proposal that passes is executed as one payout, shown with its status', async ({ page }) => {
-  // the Demo Team's treasury on the local chain, as the launcher registers it (RINGK listed there)
+  // the Demo Team's treasury on the local chain, as supabase/seed.sql registers it, and RINGK listed there as the launcher does
   await asDatabaseOwner(async (sql) => {
     await sql`insert into public.chain_tokens (chain_id, symbol, address) values
       (31337, 'RINGK', '0x5fbdb2315678afecb367f032d93f642f64180aa3') on conflict do nothing`;
