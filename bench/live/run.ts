@@ -472,10 +472,11 @@ async function main(): Promise<void> {
     console.log(
       `cpu      gateway ${gatewayCpu.toFixed(0)}% of one core while posting; this benchmark's clients ${ownCpuPercent.toFixed(0)}%`,
     );
+    const streamCount = clients.length;
     for (const client of clients.splice(0)) client.response.destroy();
-    const barePerStream = await bareStreamBytes(CLIENTS);
+    const barePerStream = await bareStreamBytes(streamCount);
     console.log(
-      `memory   reference: a bare Deno.serve SSE server, same ${CLIENTS} streams: ${(barePerStream / 1024).toFixed(1)} KB RSS per idle stream ` +
+      `memory   reference: a bare Deno.serve SSE server, same ${streamCount} streams: ${(barePerStream / 1024).toFixed(1)} KB RSS per idle stream ` +
         `(gateway / bare = ${(perStreamBytes / barePerStream).toFixed(2)}×)`,
     );
     const p99Ratio = live.p99 / reference.p99;
@@ -485,7 +486,7 @@ async function main(): Promise<void> {
       const file = recordFigures(
         'live',
         {
-          clients: clients.length,
+          clients: streamCount,
           rate: RATE,
           seconds: SECONDS,
           messages: posted.length,
