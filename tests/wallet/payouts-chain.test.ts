@@ -2,7 +2,8 @@
 // wallet worker, as its own process, sends approved payouts and confirms them; SIGKILLed right after recording
 // the signed transaction, or right after sending it, a restarted worker finishes the same payout and the
 // recipient is paid exactly once. A transfer the token would refuse fails with its reason and sends nothing.
-// Its metrics count submitted, confirmed and failed payouts, chain errors and what is still in flight.
+// Its metrics count submitted, confirmed and failed payouts, chain errors and what is still in flight. --dry-run
+// simulates what a pass would do and changes nothing.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, http, parseAbiItem, type Address, type PublicClient } from 'viem';
@@ -155,6 +156,52 @@ describe('the wallet worker on a local chain', () => {
     expect(after.tx_hash).toBeNull();
     expect(after.last_error).toMatch(/revert/i);
     expect(await transfersTo(payout.recipient)).toEqual([]);
+  }, 120_000);
+
+  it('--dry-run says what it would send and what the chain would refuse, simulated, and changes nothing', async () => {
+    const payable = await approvedPayout(9n);
+    const refused = await approvedPayout(SUPPLY * 2n);
+    const blockBefore = await chain.public.getBlockNumber();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/wallet/main.ts', '--dry-run'], {
+      env: {
+        ...process.env,
+        ...databaseVariables(db),
+        ENV_FILE: '/nonexistent/.env',
+        APP_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        CHAIN_RPC_URL: anvil.rpcUrl,
+        WALLET_CONFIRMATIONS: '2',
+        METRICS_PORT: String(await freePort()),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    const outcomes = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { payout_id: string; outcome: string; reason?: string });
+    expect(outcomes.find((o) => o.payout_id === payable.id)).toMatchObject({ outcome: 'would send', call: 'transfer' });
+    expect(outcomes.find((o) => o.payout_id === refused.id)).toMatchObject({
+      outcome: 'would fail',
+      reason: expect.stringMatching(/revert/i),
+    });
+    for (const payout of [payable, refused]) {
+      const after = await statusOf(payout.id);
+      expect(after.status).toBe('approved');
+      expect(after.tx_hash).toBeNull();
+      expect(after.last_error).toBeNull();
+      expect(await transfersTo(payout.recipient)).toEqual([]);
+    }
+    // nothing was sent: no transaction from the signer in the blocks since (anvil mines one a second regardless)
+    const sent = await chain.public.getTransactionCount({ address: chain.account.address, blockTag: 'pending' });
+    const before = await chain.public.getTransactionCount({ address: chain.account.address, blockNumber: blockBefore });
+    expect(sent).toBe(before);
+    await db.sql`update public.payouts set status = 'cancelled' where id in ${db.sql([payable.id, refused.id])}`;
   }, 120_000);
 
   it('counts payouts confirmed and refused, chain errors and what waits, on /metrics', async () => {

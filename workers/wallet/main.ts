@@ -4,7 +4,9 @@
 // `for update skip locked` and nonces are serialised per signer. SIGTERM finishes the pass in flight.
 // Serves /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT (wallet-metrics.ts). With
 // WALLET_NATS_WAKEUP a payout.approved event on NATS ends the wait between passes at once (payout-wakeup.ts).
-// Flags: --once (one pass, then exit), --crash-after record|broadcast (tests: SIGKILL itself at that point).
+// Flags: --once (one pass, then exit), --dry-run (print what a pass would do with each approved payout, simulated
+// on the chain node, then exit: nothing signed, sent or written), --crash-after record|broadcast (tests: SIGKILL
+// itself at that point).
 import type { Hex } from 'viem';
 import { createLogger } from '../../functions/_shared/log.ts';
 import { serveMetrics } from '../lib/metrics-server.ts';
@@ -88,6 +90,12 @@ async function signerKey(): Promise<Hex> {
   }
   console.error('wallet-worker: WALLET_PRIVATE_KEY is not set; mount it as a secret file (WALLET_PRIVATE_KEY_FILE=/run/secrets/...)');
   process.exit(2);
+}
+
+if (argv.includes('--dry-run')) {
+  for (const outcome of await executor.dryRun()) console.log(JSON.stringify(outcome));
+  await Promise.all([sql.end({ timeout: 5 }), metricsServer?.close()]);
+  process.exit(0);
 }
 
 const alarm = new Alarm();

@@ -92,6 +92,11 @@ function isRevert(error: unknown): boolean {
   );
 }
 
+/** One approved payout in a dry run: sent as it stands, refused by the chain, or not ready (a Safe's signatures). */
+export type DryRunOutcome =
+  | { payout_id: string; outcome: 'would send'; to: Address; call: string }
+  | { payout_id: string; outcome: 'would wait' | 'would fail' | 'chain error'; reason: string };
+
 export class PayoutExecutor {
   constructor(
     private readonly sql: Sql,
@@ -125,6 +130,42 @@ export class PayoutExecutor {
       }
     }
     return moved;
+  }
+
+  /** What one pass would do with the approved payouts of this chain, without signing, sending or writing
+      anything: the transfer (or the Safe's execTransaction) is simulated on the chain node. */
+  async dryRun(): Promise<DryRunOutcome[]> {
+    const approved = await this.sql<PayoutToRun[]>`
+      select ${this.sql.unsafe(PAYOUT_COLUMNS)} from public.payouts
+      where status = 'approved' and chain_id = ${this.chain.chain.id}
+      order by updated_at
+      limit 50`;
+    const outcomes: DryRunOutcome[] = [];
+    for (const payout of approved) {
+      // read in a transaction that is rolled back: the Safe check reads signatures, nothing may change
+      const outcome = await this.sql
+        .begin(async (tx) => {
+          const call = payout.safe_address ? await this.safeCall(tx, payout) : this.transferCall(payout);
+          if ('wait' in call) return { payout_id: payout.id, outcome: 'would wait', reason: call.wait } as const;
+          if ('fail' in call) return { payout_id: payout.id, outcome: 'would fail', reason: call.fail } as const;
+          try {
+            await this.chain.public.simulateContract({
+              address: call.address,
+              abi: call.abi,
+              functionName: call.functionName,
+              args: call.args,
+              account: this.chain.account,
+            } as never);
+            return { payout_id: payout.id, outcome: 'would send', to: call.address, call: call.functionName } as const;
+          } catch (error) {
+            if (!isRevert(error)) throw error;
+            return { payout_id: payout.id, outcome: 'would fail', reason: reasonOf(error) } as const;
+          }
+        })
+        .catch((error: unknown) => ({ payout_id: payout.id, outcome: 'chain error', reason: reasonOf(error) }) as const);
+      outcomes.push(outcome);
+    }
+    return outcomes;
   }
 
   /** approved → submitted: sign with the signer's next nonce and record it, all under the row lock; then send. */
