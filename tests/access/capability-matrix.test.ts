@@ -5,7 +5,9 @@
 // expectation is computed from the database's bundles and the routes' own declarations, so a change to either
 // is tested as it is made; a messaging route without a request builder here fails the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { CAPABILITIES, type Capability } from '../../functions/_shared/capabilities.ts';
+import { safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
 import { seedIds } from '../harness/database.ts';
 import { call, createAccessKey, devLogin, startTestGateway, type Answer, type TestGateway } from '../api/helpers.ts';
 import { appRoutes, type OpenApiDocument } from '../api/routes.ts';
@@ -225,6 +227,30 @@ const requests: Record<string, (p: Principal) => Promise<Call>> = {
     path: `/api/teams/${team}/wallet/credits`,
     body: { member_id: seedIds.bob, amount: '3' },
   }),
+  'POST /api/teams/{teamId}/wallet/member-wallets': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/wallet/member-wallets`,
+    body: { chain_id: 31337, address: privateKeyToAccount(generatePrivateKey()).address },
+  }),
+  'POST /api/teams/{teamId}/wallet/safe': async () => ({
+    method: 'POST',
+    path: `/api/teams/${team}/wallet/safe`,
+    body: { chain_id: 31337, safe_address: privateKeyToAccount(generatePrivateKey()).address },
+  }),
+  'GET /api/teams/{teamId}/payouts/{payoutId}/safe-transaction': async () => ({
+    method: 'GET',
+    path: `/api/teams/${team}/payouts/${(await safePayout()).id}/safe-transaction`,
+  }),
+  // the approver's own registered wallet signs the payout's SafeTx
+  'POST /api/teams/{teamId}/payouts/{payoutId}/approve-safe': async (p) => {
+    const payout = await safePayout();
+    const key = privateKeyToAccount(generatePrivateKey());
+    if (p.userId)
+      await gateway.database.sql`insert into public.wallets (team_id, kind, owner_id, chain_id, address)
+                                 values (${team}, 'member', ${p.userId}, 31337, ${key.address.toLowerCase()})`;
+    const signature = await key.signTypedData(safeTransactionOf(payout) as never);
+    return { method: 'POST', path: `/api/teams/${team}/payouts/${payout.id}/approve-safe`, body: { signature } };
+  },
   'GET /api/teams/{teamId}/stakes': async () => ({ method: 'GET', path: `/api/teams/${team}/stakes` }),
   'POST /api/teams/{teamId}/stakes': async (p) => {
     await creditsFor(p.userId);
@@ -253,11 +279,40 @@ async function invitation(teamId: string, email: string): Promise<string> {
 
 /** A requested payout of the demo team (threshold 1), recorded directly; by `requester`, else by Bob. */
 async function requestedPayout(requester: string = seedIds.bob): Promise<string> {
+  // a Safe set by the matrix's own POST …/wallet/safe would make it a Safe payout (plain approval refused)
+  await gateway.database.sql`update public.wallet_settings set safe_chain_id = null, safe_address = null where team_id = ${team}`;
   const [row] = await gateway.database.sql<{ id: string }[]>`
     insert into public.payouts (team_id, requested_by, chain_id, token, recipient, amount, idempotency_key, request_hash)
     values (${team}, ${requester}, 31337, ${'0x' + 'a'.repeat(40)}, ${'0x' + 'b'.repeat(40)}, 5, ${unique('idem')}, ${'c'.repeat(64)})
     returning id`;
   return row!.id;
+}
+
+/** A payout of the demo team paid by a Safe, requested by Bob; the team's Safe is unset again afterwards, so the
+    other payouts of the matrix stay plain. */
+async function safePayout() {
+  const safe = `0x${'5'.repeat(40)}`;
+  const token = `0x${'a'.repeat(40)}`;
+  const recipient = `0x${'b'.repeat(40)}`;
+  const [row] = await gateway.database.sql.begin(async (tx) => {
+    await tx`insert into public.wallet_settings (team_id, safe_chain_id, safe_address) values (${team}, 31337, ${safe})
+             on conflict (team_id) do update set safe_chain_id = excluded.safe_chain_id, safe_address = excluded.safe_address`;
+    const made = await tx<{ id: string; safe_nonce: string }[]>`
+      insert into public.payouts (team_id, requested_by, chain_id, token, recipient, amount, idempotency_key, request_hash)
+      values (${team}, ${seedIds.bob}, 31337, ${token}, ${recipient}, 5, ${unique('idem')}, ${'c'.repeat(64)})
+      returning id, safe_nonce::text`;
+    await tx`update public.wallet_settings set safe_chain_id = null, safe_address = null where team_id = ${team}`;
+    return made;
+  });
+  return {
+    id: row!.id,
+    chainId: 31337,
+    safe: safe as `0x${string}`,
+    safeNonce: BigInt(row!.safe_nonce),
+    token: token as `0x${string}`,
+    recipient: recipient as `0x${string}`,
+    amount: 5n,
+  };
 }
 
 /** Gives a person spendable credits in the demo team (as the database owner, past the API). */
