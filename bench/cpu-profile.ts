@@ -1,4 +1,5 @@
-// Summarises a V8 CPU profile (node --cpu-prof, e.g. `npm run bench:relay -- --cpu-prof DIR`): where a
+// Summarises a V8 CPU profile (node --cpu-prof, e.g. `npm run bench:relay -- --cpu-prof DIR`, or the gateway's
+// through Deno's inspector, `npm run bench:api -- --cpu-prof DIR`): where a
 // process's own CPU went, by area (our code per folder, each npm package, Node's internals, GC, idle) and by
 // function. Self time only: a function's share excludes what it called.
 //   node --import tsx bench/cpu-profile.ts FILE.cpuprofile [--top 25]
@@ -29,9 +30,11 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 function areaOf(frame: ProfileNode['callFrame']): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  // Node's node_modules, or Deno's npm cache (…/npm/registry.npmjs.org/<package>/<version>/…)
+  const pkg = /(?:node_modules|registry\.npmjs\.org)\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
   if (url.startsWith('node:')) return 'node internals';
+  if (url.startsWith('ext:')) return 'deno internals';
   const ours = /\/(workers|functions|bench|scripts)\/(.+)\/[^/]+$/.exec(url);
   return ours ? `${ours[1]}/${ours[2]}` : url;
 }
@@ -49,7 +52,7 @@ for (const [id, micros] of selfMicros) {
   if (frame.functionName === '(idle)') continue;
   const area = areaOf(frame);
   areas.set(area, (areas.get(area) ?? 0) + micros);
-  const name = `${frame.functionName || '(anonymous)'}  ${frame.url.replace(/^.*\/(node_modules|workers|functions)\//, '$1/')}:${frame.lineNumber + 1}`;
+  const name = `${frame.functionName || '(anonymous)'}  ${frame.url.replace(/^.*\/(node_modules|registry\.npmjs\.org|workers|functions)\//, '$1/')}:${frame.lineNumber + 1}`;
   functions.set(name, (functions.get(name) ?? 0) + micros);
 }
 

@@ -7,13 +7,15 @@
 //
 //   npm run bench:api -- [--concurrency 16] [--duration 10] [--rounds 2] [--log-level info] [--keep-db] [--dry-run]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { ephemeralPort } from '../../scripts/local-stack/state.ts';
 import { startDenoGateway, type DenoGateway } from '../../tests/harness/deno-gateway.ts';
+import { startInspectorProfile } from '../inspector-profile.ts';
 import { recordFigures } from '../results.ts';
 
 const USAGE = `Usage: npm run bench:api -- [options]
@@ -24,6 +26,8 @@ const USAGE = `Usage: npm run bench:api -- [options]
   --no-rate-limit   run the gateway without its Redis rate limiter (default: limiter on, as deployed, with
                     limits far above the load so every request is checked and none refused)
   --keep-db         keep the benchmark database afterwards (its name is printed)
+  --cpu-prof DIR    write a V8 CPU profile of the gateway's first measured round (session) to DIR/gateway.cpuprofile,
+                    through Deno's inspector; read it with: node --import tsx bench/cpu-profile.ts FILE
   --dry-run         print what would run, run nothing
 Environment: TEST_PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres), PGBENCH (default
 /usr/lib/postgresql/15/bin/pgbench).`;
@@ -36,6 +40,7 @@ const { values: options } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'no-rate-limit': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -60,6 +65,8 @@ const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` 
 const ALICE = '00000000-0000-4000-8000-00000000a11c';
 const GENERAL = '00000000-0000-4000-8000-0000000c4a01';
 const DEMO_TEAM = '00000000-0000-4000-8000-0000000d3a00';
+/** Deno's inspector port when --cpu-prof asks for a profile of the gateway. */
+const inspectPort = await ephemeralPort();
 const JWT_SECRET = `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`;
 
 function say(message: string): void {
@@ -176,6 +183,7 @@ async function startGateway(): Promise<DenoGateway> {
     `starting the gateway under Deno (DB_POOL_MAX=${concurrency}, LOG_LEVEL=${options['log-level']}, rate limiter ${options['no-rate-limit'] ? 'off' : 'on'})`,
   );
   const gateway = await startDenoGateway({
+    inspectPort: options['cpu-prof'] ? inspectPort : undefined,
     env: {
       APP_ENV: 'test',
       LOG_LEVEL: options['log-level'],
@@ -339,7 +347,14 @@ async function main(): Promise<void> {
       say(
         `round ${round}/${rounds}: POST /api/messages for ${durationSeconds} s with ${concurrency} connections, as a session then as a key`,
       );
+      const profiler = round === 1 && options['cpu-prof'] ? await startInspectorProfile(inspectPort) : undefined;
       apiRounds.push(await loadGateway(port, token, durationSeconds));
+      if (profiler) {
+        mkdirSync(options['cpu-prof']!, { recursive: true });
+        const file = join(options['cpu-prof']!, 'gateway.cpuprofile');
+        await profiler.stop(file);
+        say(`the gateway's CPU profile of round 1 is in ${file}`);
+      }
       keyRounds.push(await loadGateway(port, accessKey, durationSeconds));
       benchRounds.push(runPgbench());
       bareRounds.push(runPgbench(BARE_PGBENCH_SCRIPT));

@@ -41,6 +41,8 @@ export interface DenoGatewayOptions {
   timeoutMs?: number;
   /** serve-local.ts (default) or the Edge Function entry index.ts, served at /api/... as Supabase passes it. */
   entry?: 'serve-local' | 'edge-function';
+  /** Open Deno's inspector on 127.0.0.1:<port> (benchmarks profile the gateway through it). */
+  inspectPort?: number;
 }
 
 export interface DenoGateway {
@@ -63,9 +65,13 @@ export async function launchDenoGateway(options: DenoGatewayOptions): Promise<De
   const ownDir = options.logFile ? undefined : mkdtempSync(path.join(tmpdir(), 'mdao-gateway-'));
   const logFile = options.logFile ?? path.join(ownDir!, 'api.log');
   const readyPath = options.readyPath ?? '/api/health';
+  const command = options.entry === 'edge-function' ? denoEdgeFunction : denoGateway;
+  const [run, ...rest] = command.args;
+  const args = options.inspectPort ? [run!, `--inspect=127.0.0.1:${options.inspectPort}`, ...rest] : command.args;
   const child = new SupervisedProcess({
     name: 'api',
-    ...(options.entry === 'edge-function' ? denoEdgeFunction : denoGateway),
+    ...command,
+    args,
     env: denoEnvironment({
       ...options.env,
       API_HOST: '127.0.0.1',

@@ -318,12 +318,13 @@ describe('durable consumers', () => {
     expect(since.code, since.stderr).toBe(0);
     expect(since.stdout).toContain(`requeued channel.archived ${after}`);
     expect(since.stdout).toContain('requeued 1 of 1 dead letters');
-    await waitFor('the requeued event to be counted', async () => (await readEventCounts(sql)).length === 1);
+    // the copy goes consumer → stream → consumer; in a loaded full suite this took over 15 s once
+    await waitFor('the requeued event to be counted', async () => (await readEventCounts(sql)).length === 1, 45_000);
     expect(await readEventCounts(sql)).toEqual([{ eventType: 'channel.archived', events: 1 }]);
 
     const rest = await requeue('--consumer', 'telemetry');
     expect(rest.stdout).toContain('requeued 1 of 1 dead letters');
-    await waitFor('both events to be counted', async () => (await readEventCounts(sql)).length === 2);
+    await waitFor('both events to be counted', async () => (await readEventCounts(sql)).length === 2, 45_000);
     expect(await deadLetterCount(streams)).toBe(0);
     const processed = await sql<{ event_id: string }[]>`
       select event_id from public.consumer_processed_events where consumer = 'telemetry' order by event_id`;
@@ -332,5 +333,5 @@ describe('durable consumers', () => {
     const bystander = await fixture.jsm.consumers.info(streams.NATS_STREAM_EVENTS, 'bystander');
     expect(bystander.delivered.stream_seq).toBe(4);
     expect(bystanderHandled).toHaveLength(2);
-  });
+  }, 150_000);
 });
