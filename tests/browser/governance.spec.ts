@@ -1,6 +1,6 @@
 // Projects and governance in the city, in a real browser: Alice proposes, she and Bob vote, the governance
 // scheduler's step closes and executes it, and the page shows the outcome; a treasury proposal reaches Executed
-// with its payout shown; then she moves a task across the board with the keyboard and by dragging. The scheduler's step is run here against the stack's database (the
+// with its payout shown; a view picked while the channels still load stays picked; then she moves a task across the board with the keyboard and by dragging. The scheduler's step is run here against the stack's database (the
 // browser stack runs no scheduler process; tests/governance/scheduler.test.ts runs two).
 import { expect, test } from '@playwright/test';
 import postgres from 'postgres';
@@ -60,6 +60,23 @@ test('propose → two members vote → close → executed, shown on the proposal
   await expect(card.getByRole('group', { name: `Vote on ${title}` })).toHaveCount(0);
   await saveScreenshot(page, 'city-governance-executed');
   expectCleanConsole(page);
+});
+
+test('a view picked while the team’s channels still load stays picked when they arrive', async ({ page }) => {
+  // the channel list is held back until Proposals was clicked: its arrival picks #general, not the main area
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/channels?*', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await signInToCity(page, stack.users.alice);
+  await page.getByRole('button', { name: 'Proposals' }).click();
+  await expect(page.getByRole('heading', { name: 'Proposals' })).toBeVisible();
+  release();
+  await expect(page.getByRole('navigation', { name: 'Channels of Demo Team' }).getByRole('button', { name: '# general' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Proposals' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '# general' })).toHaveCount(0);
 });
 
 test('a treasury proposal that passes is executed as one payout, shown with its status', async ({ page }) => {

@@ -11,16 +11,19 @@ export function TeamSidebar(props: {
   members: Resource<{ items: Member[] }>;
   channelsVersion: number;
   channelId: string | null;
+  /** The person picked a channel (it becomes what the main area shows). */
   onSelectChannel: (channel: Channel) => void;
+  /** The channel the team opens on, chosen on arrival: it must not take the main area from a view picked meanwhile. */
+  onDefaultChannel: (channel: Channel) => void;
 }) {
-  const { api, team, members, channelId, onSelectChannel } = props;
+  const { api, team, members, channelId, onSelectChannel, onDefaultChannel } = props;
   const channels = useResource(() => expectOk(api.api.channels.$get({ query: { team_id: team.id } })), [team.id], props.channelsVersion);
   const list = channels.data?.items;
 
   useEffect(() => {
     // on arrival in a team: its #general, else its first channel
-    if (list && list.length > 0 && channelId === null) onSelectChannel(list.find((c) => c.name === 'general') ?? list[0]!);
-  }, [list, channelId, onSelectChannel]);
+    if (list && list.length > 0 && channelId === null) onDefaultChannel(list.find((c) => c.name === 'general') ?? list[0]!);
+  }, [list, channelId, onDefaultChannel]);
 
   const canAddMembers = team.role === 'owner' || team.role === 'admin';
   return (

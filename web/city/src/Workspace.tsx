@@ -144,6 +144,8 @@ export function Workspace({ api, store, session }: { api: ApiClient; store: Sess
                 setThreadId(null);
                 setView('channels');
               }}
+              // the channels may load after a click on Proposals or the board: the view stays where the person put it
+              onDefaultChannel={setChannel}
             />
           )}
           {team && (
