@@ -11,8 +11,8 @@ export default defineConfig({
   // one stack, one relay that a test pauses: the specs run one after the other
   workers: 1,
   fullyParallel: false,
-  // one retry in CI, reported as "flaky": a storage spec run once missed Bob's live file.attached update (1 run in
-  // 3, not reproduced alone; see the closing note); locally a failure stays a failure
+  // one retry in CI, reported as "flaky" (a shared 2-core machine); locally a failure stays a failure. Both flakes
+  // seen so far were real bugs (file.attached was never sent live; the board jumped projects), now fixed
   retries: process.env.CI ? 1 : 0,
   timeout: 45_000,
   expect: { timeout: 10_000 },

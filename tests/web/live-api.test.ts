@@ -1,5 +1,5 @@
 // GET /api/live through the real app, real Postgres (RLS) and real NATS on a fresh subject prefix: an event
-// reaches the members of its team and nobody else, a new member starts receiving their new team's events,
+// reaches the members of its team and nobody else (a file attached to a message included), a new member starts receiving their new team's events,
 // the stream ends when the access token expires, and every refusal has the error shape.
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
@@ -130,6 +130,22 @@ describe('GET /api/live', () => {
     } finally {
       aliceLive.close();
       bobLive.close();
+    }
+  });
+
+  it('tells the members that a file was attached to a message they may already show (the city refetches its files)', async () => {
+    const [bobLive, carolLive] = await Promise.all([openLive(bob.token), openLive(carol.token)]);
+    try {
+      const payload = { file_id: randomUUID(), team_id: seedIds.demoTeam, message_id: randomUUID(), channel_id: seedIds.generalChannel };
+      const id = publish('file.attached', payload);
+      expect(await bobLive.next((e) => e.id === id)).toEqual({ name: 'file.attached', id, data: payload });
+      // a later event for Carol's own team arrives; the attachment in another team never did
+      const own = publish('message.created', messageCreated(carolTeam, randomUUID()));
+      await carolLive.next((e) => e.id === own);
+      expect(carolLive.events.some((e) => e.id === id)).toBe(false);
+    } finally {
+      bobLive.close();
+      carolLive.close();
     }
   });
 

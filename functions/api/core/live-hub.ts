@@ -22,6 +22,8 @@ export const LIVE_EVENT_TYPES = [
   'message.created',
   'message.edited',
   'message.deleted',
+  // a file attached to a message that viewers may already show (ids only)
+  'file.attached',
   // agent run progress (ids, status and an error code only)
   'agent_run.queued',
   'agent_run.in_progress',
