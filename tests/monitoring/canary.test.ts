@@ -157,7 +157,8 @@ describe('the canary rollout', () => {
     const last = (await database.sql<{ last: number }[]>`select coalesce(max(id), 0)::int as last from public.audit_log`)[0]!.last;
     const { watch, statuses, seen } = await canaryRound(broken, BROKEN);
     expect(watch.code, `${watch.output}\n${seen}`).toBe(3);
-    expect(watch.output).toMatch(/rollback \(r1-stable: \d+ requests, 0\.00 % 5xx.*r3-broken: \d+ requests, 100\.00 % 5xx/);
+    // rate() over the window can read 99.9x % for a release that answers only 5xx (it did once in CI)
+    expect(watch.output).toMatch(/rollback \(r1-stable: \d+ requests, 0\.00 % 5xx.*r3-broken: \d+ requests, (100\.00|99\.\d\d) % 5xx/);
     expect(watch.output).toMatch(/rolled back: api\.canary sends nobody to the canary/);
     expect([...statuses.stable.keys()], seen).toEqual([200]);
     expect(
