@@ -30,8 +30,8 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 function areaOf(frame: ProfileNode['callFrame']): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  // Node's node_modules, or Deno's npm cache (…/npm/registry.npmjs.org/<package>/<version>/…)
-  const pkg = /(?:node_modules|registry\.npmjs\.org)\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  // Node's node_modules, or Deno's npm cache (…/npm/<registry>/<package>/<version>/…)
+  const pkg = /(?:node_modules|\/npm\/[^/]+)\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
   if (url.startsWith('node:')) return 'node internals';
   if (url.startsWith('ext:')) return 'deno internals';
@@ -52,7 +52,7 @@ for (const [id, micros] of selfMicros) {
   if (frame.functionName === '(idle)') continue;
   const area = areaOf(frame);
   areas.set(area, (areas.get(area) ?? 0) + micros);
-  const name = `${frame.functionName || '(anonymous)'}  ${frame.url.replace(/^.*\/(node_modules|registry\.npmjs\.org|workers|functions)\//, '$1/')}:${frame.lineNumber + 1}`;
+  const name = `${frame.functionName || '(anonymous)'}  ${frame.url.replace(/^.*\/(node_modules|npm\/[^/]+|workers|functions)\//, '$1/')}:${frame.lineNumber + 1}`;
   functions.set(name, (functions.get(name) ?? 0) + micros);
 }
 
