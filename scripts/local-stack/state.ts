@@ -111,8 +111,24 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A port the operating system has just handed out as free. */
-export function ephemeralPort(host = '127.0.0.1'): Promise<number> {
+/** Below Linux's default ephemeral range (32768–60999), where outgoing connections take their local ports. */
+const SPARE_PORTS = { from: 20_000, to: 32_767 } as const;
+
+/**
+ * A free port for a server this process will start. Picked at random below the ephemeral range and checked
+ * free: a port the kernel hands out for port 0 is in that range, where any process's next outgoing connection
+ * can take it before our server binds it (seen: a drill's NATS node lost its port that way in a busy test run).
+ */
+export async function ephemeralPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = SPARE_PORTS.from + Math.floor(Math.random() * (SPARE_PORTS.to - SPARE_PORTS.from + 1));
+    if (await isPortFree(port, host)) return port;
+  }
+  return kernelPort(host);
+}
+
+/** A port the operating system has just handed out as free (the fallback when the spare range looks full). */
+function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -166,7 +166,11 @@ export class DurableConsumer {
     const { jsm, stream } = this.options;
     await ensureDurableConsumer(jsm, stream, durableConsumerConfig(this.options));
     const consumer = await jetstream(this.options.nc).consumers.get(stream, this.options.name);
-    this.messages = await consumer.consume({ max_messages: 100 });
+    // A pull request the client lost track of (its heartbeats missed on a loaded machine) is noticed after two
+    // missed heartbeats, half of `expires` each: with the library's 30 s default a message could wait ~30 s
+    // for the next pull (a requeued dead letter once took over 45 s in a loaded test run); 10 s bounds that
+    // wait at one small pull request per 10 s while idle.
+    this.messages = await consumer.consume({ max_messages: 100, expires: 10_000 });
     this.running = this.consumeAll(this.messages);
     this.log.info('consumer started', { consumer: this.options.name, stream });
   }
