@@ -4,7 +4,6 @@
 import type postgres from 'postgres';
 import { eventCatalog, type EventPayload, type EventType } from './events/catalog.ts';
 import { checkEvent } from './events/validate.ts';
-import { inlineSql, type InlineSql } from './inline-sql.ts';
 
 export interface OutboxEvent<T extends EventType> {
   type: T;
@@ -32,26 +31,26 @@ export function assertCatalogPayload<T extends EventType>(type: T, payload: unkn
 /** Enqueues the event through app.enqueue_event (security definer: users cannot write the outbox directly). */
 export async function enqueueEvent<T extends EventType>(tx: postgres.TransactionSql, event: OutboxEvent<T>): Promise<string> {
   const payload = assertCatalogPayload(event.type, event.payload);
-  const call = enqueueEventCall(
-    event.type,
-    inlineSql`${event.aggregateId}`,
-    inlineSql`${JSON.stringify(payload)}::jsonb`,
-    event.correlationId,
-  );
-  const [row] = await tx.unsafe<{ id: string }[]>(inlineSql`select ${call} as id`.text);
+  const [row] = await tx<{ id: string }[]>`
+    select ${enqueueEventCall(tx, event.type, tx`${event.aggregateId}`, tx`${tx.json(payload as postgres.JSONValue)}::jsonb`, event.correlationId)} as id`;
   return row!.id;
 }
 
 /**
- * The app.enqueue_event call for `type`, as parameterless SQL (functions/_shared/inline-sql.ts: one round trip),
- * also for a statement that computes the aggregate id and payload itself (say, from an insert's RETURNING), so
- * the change and its event cost one round trip. Such a statement must return the payload it wrote, and the
- * caller must pass it to assertCatalogPayload before the transaction commits: the check then happens after the
- * write, but still before anything is visible.
+ * The app.enqueue_event call for `type`, for a statement that computes the aggregate id and payload itself
+ * (say, from an insert's RETURNING), so the change and its event cost one round trip. Such a statement must
+ * return the payload it wrote, and the caller must pass it to assertCatalogPayload before the transaction
+ * commits: the check then happens after the write, but still before anything is visible.
  */
-export function enqueueEventCall(type: EventType, aggregateId: InlineSql, payload: InlineSql, correlationId: string): InlineSql {
+export function enqueueEventCall(
+  tx: postgres.TransactionSql,
+  type: EventType,
+  aggregateId: postgres.PendingQuery<postgres.Row[]>,
+  payload: postgres.PendingQuery<postgres.Row[]>,
+  correlationId: string,
+): postgres.PendingQuery<postgres.Row[]> {
   const definition = eventCatalog[type];
-  return inlineSql`app.enqueue_event(${type}, ${definition.aggregate}, ${aggregateId}, ${payload}, ${correlationId}, ${definition.version})`;
+  return tx`app.enqueue_event(${type}, ${definition.aggregate}, ${aggregateId}, ${payload}, ${correlationId}, ${definition.version}::int)`;
 }
 
 export interface AuditEntry {

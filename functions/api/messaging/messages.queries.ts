@@ -1,8 +1,8 @@
 // SQL of messages and their followups (threaded replies); runs inside a user transaction, so RLS scopes every
 // statement to the caller. Writes are single statements whose WHERE clauses carry the rules (open channel,
 // own message, not deleted); when one matches nothing, the route asks findMessage/findChannel why.
+import type { PendingQuery, Row } from 'postgres';
 import type { Tx } from '../../_shared/db.ts';
-import { inlineSql, type InlineSql } from '../../_shared/inline-sql.ts';
 import { enqueueEventCall } from '../../_shared/outbox.ts';
 import type { Cursor } from '../core/pagination.ts';
 
@@ -30,53 +30,54 @@ const columns = (tx: Tx) => tx`
 
 export type CreatedMessage = MessageRow & { event_payload: unknown };
 
-/** Runs an insert into messages together with the message.created event of the row it returns, as one
-    parameterless statement (one round trip: functions/_shared/inline-sql.ts); null if the insert matched nothing. */
-async function insertWithCreatedEvent(tx: Tx, insert: InlineSql, correlationId: string): Promise<CreatedMessage | null> {
-  const enqueue = enqueueEventCall('message.created', inlineSql`event.id::text`, inlineSql`event.payload`, correlationId);
-  const [row] = await tx.unsafe<CreatedMessage[]>(
-    inlineSql`
-    with m as (${insert}),
-    event as (
-      select m.id, jsonb_build_object('message_id', m.id, 'channel_id', m.channel_id, 'team_id', m.team_id,
-        'author_id', m.author_id, 'parent_id', m.parent_id, 'created_at', m.created_at) as payload
-      from m
-    ),
-    enqueued as (select ${enqueue} as event_id, event.payload from event)
-    select m.id, m.channel_id, m.team_id, m.author_id, m.parent_id, m.body, m.created_at, m.edited_at, m.deleted_at,
-      0 as followup_count, enqueued.payload as event_payload
-    from m, enqueued`.text,
-  );
-  return row ?? null;
-}
+/** The message.created event of the row an insert just returned, enqueued by the same statement. */
+const withCreatedEvent = (tx: Tx, insert: PendingQuery<Row[]>, correlationId: string) => tx`
+  with m as (${insert}),
+  event as (
+    select m.id, jsonb_build_object('message_id', m.id, 'channel_id', m.channel_id, 'team_id', m.team_id,
+      'author_id', m.author_id, 'parent_id', m.parent_id, 'created_at', m.created_at) as payload
+    from m
+  ),
+  enqueued as (
+    select ${enqueueEventCall(tx, 'message.created', tx`event.id::text`, tx`event.payload`, correlationId)} as event_id, event.payload
+    from event
+  )
+  select m.id, m.channel_id, m.team_id, m.author_id, m.parent_id, m.body, m.created_at, m.edited_at, m.deleted_at,
+    0 as followup_count, enqueued.payload as event_payload
+  from m, enqueued`;
 
 /** Posts a top-level message as the caller in an open channel and enqueues its message.created event in the
-    same statement (the hottest write); null if no such open channel is visible. The caller checks
-    event_payload against the catalog before commit. */
-export function insertMessage(tx: Tx, message: { channelId: string; body: string; correlationId: string }): Promise<CreatedMessage | null> {
-  const insert = inlineSql`
+    same statement (the hottest write: one round trip fewer); null if no such open channel is visible. The
+    caller checks event_payload against the catalog before commit. */
+export async function insertMessage(
+  tx: Tx,
+  message: { channelId: string; body: string; correlationId: string },
+): Promise<CreatedMessage | null> {
+  const insert = tx`
     insert into public.messages (channel_id, team_id, author_id, body)
     select c.id, c.team_id, (select auth.uid()), ${message.body}
     from public.channels c
-    where c.id = ${message.channelId}::uuid and c.archived_at is null
+    where c.id = ${message.channelId} and c.archived_at is null
     returning *`;
-  return insertWithCreatedEvent(tx, insert, message.correlationId);
+  const [row] = await tx<CreatedMessage[]>`${withCreatedEvent(tx, insert, message.correlationId)}`;
+  return row ?? null;
 }
 
 /** Replies in the thread of a live top-level message of an open channel, with its message.created event as
     insertMessage does; null if there is no such message. */
-export function insertFollowup(
+export async function insertFollowup(
   tx: Tx,
   followup: { parentId: string; body: string; correlationId: string },
 ): Promise<CreatedMessage | null> {
-  const insert = inlineSql`
+  const insert = tx`
     insert into public.messages (channel_id, team_id, author_id, parent_id, body)
     select p.channel_id, p.team_id, (select auth.uid()), p.id, ${followup.body}
     from public.messages p
     join public.channels c on c.id = p.channel_id
-    where p.id = ${followup.parentId}::uuid and p.parent_id is null and p.deleted_at is null and c.archived_at is null
+    where p.id = ${followup.parentId} and p.parent_id is null and p.deleted_at is null and c.archived_at is null
     returning *`;
-  return insertWithCreatedEvent(tx, insert, followup.correlationId);
+  const [row] = await tx<CreatedMessage[]>`${withCreatedEvent(tx, insert, followup.correlationId)}`;
+  return row ?? null;
 }
 
 /** A channel's top-level messages, newest first, strictly older than `before`: `limit + 1` rows at most, so

@@ -7,7 +7,6 @@
 import type postgres from 'postgres';
 import { movementOf, type InventoryMovement } from '../../../functions/_shared/embassy/partner-events.ts';
 import type { EventPayload } from '../../../functions/_shared/events/catalog.ts';
-import { inlineSql } from '../../../functions/_shared/inline-sql.ts';
 import { assertCatalogPayload, enqueueEventCall } from '../../../functions/_shared/outbox.ts';
 import type { ConsumedEvent, EventHandler } from '../durable-consumer.ts';
 
@@ -109,13 +108,7 @@ async function recordMovement(
     delivery_id: delivery.id,
     occurred_at: movement.occurredAt,
   });
-  const call = enqueueEventCall(
-    'rwa.inventory_changed',
-    inlineSql`${row.id}`,
-    inlineSql`${JSON.stringify(payload)}::jsonb`,
-    correlationId ?? delivery.id,
-  );
-  await tx.unsafe(inlineSql`select ${call}`.text);
+  await tx`select ${enqueueEventCall(tx, 'rwa.inventory_changed', tx`${row.id}`, tx`${tx.json(payload)}::jsonb`, correlationId ?? delivery.id)}`;
 }
 
 /** "12.500000" → "12.5", "40.000000" → "40": numeric(38, 6) text without its padding zeros. */
