@@ -35,6 +35,12 @@ describe('withUserTransaction', () => {
     expect(seen).toEqual({ role: 'authenticated', uid: claims.sub, email: 'u@x.test' });
   });
 
+  it('carries claims exactly, whatever their text holds', async () => {
+    const odd = { ...claims, email: "o'brien\\$$'); reset role; --@x.test", name: 'Zoë 🏙️' };
+    const [seen] = await withUserTransaction(sql, odd, (tx) => tx`select current_user as role, auth.jwt() as jwt`);
+    expect(seen).toEqual({ role: 'authenticated', jwt: odd });
+  });
+
   it('leaves nothing behind on the connection after commit or rollback', async () => {
     await withUserTransaction(sql, claims, (tx) => tx`select 1`);
     expect(await session()).toEqual([{ role: 'postgres', uid: null, claims: null }]);
