@@ -1,10 +1,11 @@
 -- Safe treasuries (migration 20261205001110): the contract list is readable by signed-in people only and written
 -- by nobody through the API; a payout on the Safe's chain gets the Safe and the lowest free Safe nonce (a nonce of
 -- a payout cancelled before approval is free again), which never change; a Safe approval needs the caller's own
--- registered wallet; an address belongs to one member; the Safe is the team's treasury wallet on its chain (20261205001500).
+-- registered wallet; an address belongs to one member; the Safe is the team's treasury wallet on its chain (20261205001500);
+-- an approved Safe payout cannot be cancelled, its SafeTx being payable until the Safe uses its nonce (20261205001600).
 begin;
 \ir helpers/authenticate.sql
-select plan(14);
+select plan(17);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-0000000000e1', 'owner@safe.test'),
@@ -64,7 +65,12 @@ select tests.clear_authentication();
 select tests.authenticate_as('a0000000-0000-4000-8000-0000000000e1');
 select is(app.register_member_wallet('aaaaaaaa-0000-4000-8000-0000000000e1', 31337, '0x00000000000000000000000000000000000000c1'), null,
   'an address registered by another member is not the owner''s');
+select is(app.cancel_payout((select id from ids where n = 2)), 'safe_signed',
+  'the requester cannot cancel an approved Safe payout: its signed SafeTx stays payable until the Safe uses its nonce');
+select is((select status from public.payouts join ids using (id) where n = 2), 'approved', 'it stays approved');
 select tests.clear_authentication();
+select throws_ok($$update public.payouts set status = 'cancelled' where id = (select id from ids where n = 2)$$, '55000', null,
+  'nor can any other path cancel it: the database refuses');
 
 select * from finish();
 rollback;

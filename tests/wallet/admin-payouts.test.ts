@@ -92,6 +92,30 @@ describe('payouts in the admin console', () => {
     expect(noReason.status).toBe(400);
   });
 
+  it('refuses to cancel an approved Safe payout: its signed SafeTx stays payable until the Safe uses its nonce', async () => {
+    const chain = 990_001; // a chain of its own, so the team's other payouts here stay hot-signer payouts
+    await gateway.database.sql`
+      insert into public.wallet_settings (team_id, safe_chain_id, safe_address) values (${seedIds.demoTeam}, ${chain}, ${`0x${'5'.repeat(40)}`})
+      on conflict (team_id) do update set safe_chain_id = excluded.safe_chain_id, safe_address = excluded.safe_address`;
+    const [row] = await gateway.database.sql<{ id: string; safe_nonce: string }[]>`
+      insert into public.payouts (team_id, requested_by, chain_id, token, recipient, amount, idempotency_key, request_hash)
+      values (${seedIds.demoTeam}, ${seedIds.bob}, ${chain}, ${TOKEN}, ${`0x${'b'.repeat(40)}`}, 9, 'admin-safe-1', ${'a'.repeat(64)})
+      returning id, safe_nonce::text`;
+    expect(row!.safe_nonce).toBe('0');
+    await gateway.database.sql`update public.payouts set status = 'approved' where id = ${row!.id}`;
+    const refused = await call(gateway.app, 'POST', `/api/admin/payouts/${row!.id}/cancel`, {
+      token: ops.token,
+      body: { reason: 'stuck' },
+    });
+    expect(refused.status).toBe(409);
+    expect(expectErrorShape(refused)).toMatchObject({
+      code: 'safe_payout_signed',
+      message: expect.stringContaining('Reject that nonce in the Safe'),
+    });
+    const [after] = await gateway.database.sql<{ status: string }[]>`select status from public.payouts where id = ${row!.id}`;
+    expect(after!.status).toBe('approved');
+  });
+
   it('retries a failed payout as a new request needing approvals, once, audited', async () => {
     const failed = await payoutIn('failed', 'the transfer would revert: insufficient balance');
     const retried = await call<AdminPayout>(gateway.app, 'POST', `/api/admin/payouts/${failed}/retry`, {

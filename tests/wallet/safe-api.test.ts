@@ -140,6 +140,11 @@ describe('Safe payouts at the gateway', () => {
     const stored = await gateway.database.sql<{ signer_address: string }[]>`
       select signer_address from public.payout_approvals where payout_id = ${payout.id} order by approved_at`;
     expect(stored.map((s) => s.signer_address)).toEqual([adminKey.address.toLowerCase(), memberKey.address.toLowerCase()]);
+
+    // approved, its SafeTx is payable by anyone holding the signatures: only the Safe can call it off
+    const cancel = await call(gateway.app, 'POST', `/api/teams/${teamId}/payouts/${payout.id}/cancel`, { token: owner.token });
+    expect(cancel.status).toBe(409);
+    expect(expectErrorShape(cancel).code).toBe('safe_payout_signed');
   });
 
   it('a wallet address belongs to one member of the team', async () => {

@@ -3,11 +3,13 @@
 // RINGK. One owner's signature is not enough (the worker waits; execTransaction itself reverts GS020), two
 // execute through the same record-before-broadcast executor as ERC-20 payouts, a signature by a non-owner does
 // not count, and a worker SIGKILLed right after recording the signed execTransaction still pays exactly once.
+// An approved Safe payout the chain refuses (the Safe holds too little) stays approved, since its signed SafeTx
+// stays payable, and pays once funded; owners call one off by using its nonce on chain, and it then fails unpaid.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFunctionData, erc20Abi, parseAbiItem, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
-import { packSafeSignatures, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
+import { packSafeSignatures, SAFE_TX_TYPES, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
@@ -231,7 +233,112 @@ describe('a Safe treasury with threshold 2', () => {
     expect(await transfersTo(p.recipient)).toEqual([amount]);
     expect((await readSafe(chain, safe)).nonce).toBe(2n);
   }, 180_000);
+
+  it('an approved Safe payout the chain refuses stays approved (its SafeTx is still payable) and pays once the Safe is funded', async () => {
+    const amount = (await tokenBalance(chain, token, safe)) + 1n;
+    const p = await safePayout(amount);
+    expect(p.safeNonce).toBe(2n);
+    await signAndRecord(p.id, p, amount, owners[0]!, PEOPLE[1]!);
+    await signAndRecord(p.id, p, amount, owners[1]!, PEOPLE[2]!);
+    await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
+    const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
+    await executor.runOnce();
+    const refused = await rowOf(p.id);
+    expect(refused.status).toBe('approved');
+    expect(refused.last_error).toMatch(
+      /^the transfer would revert: .*stays approved and is retried: fund the Safe, or reject nonce 2 in the Safe$/,
+    );
+    expect(refused.tx_hash).toBeNull();
+    await expect(db.sql`update public.payouts set status = 'cancelled' where id = ${p.id}`).rejects.toMatchObject({ code: '55000' });
+
+    await fundSafe(1n);
+    await runUntil(executor, async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
+    const paid = await rowOf(p.id);
+    expect(paid.status, paid.last_error ?? '').toBe('confirmed');
+    expect(await transfersTo(p.recipient)).toEqual([amount]);
+    expect((await readSafe(chain, safe)).nonce).toBe(3n);
+  }, 120_000);
+
+  it("owners call off an approved Safe payout by using its nonce: it fails, unpaid, and the Safe's next payout goes ahead", async () => {
+    await fundSafe(100n);
+    const [q, r] = [await safePayout(5n), await safePayout(6n)];
+    expect([q.safeNonce, r.safeNonce]).toEqual([3n, 4n]);
+    for (const [payout, amount] of [
+      [q, 5n],
+      [r, 6n],
+    ] as const) {
+      await signAndRecord(payout.id, payout, amount, owners[0]!, PEOPLE[1]!);
+      await signAndRecord(payout.id, payout, amount, owners[2]!, PEOPLE[2]!);
+      await db.sql`update public.payouts set status = 'approved' where id = ${payout.id}`;
+    }
+    // the rejection a Safe app makes: a call of the Safe to itself with nothing in it, under nonce 3
+    const rejection = {
+      domain: { chainId: chain.chain.id, verifyingContract: safe },
+      types: SAFE_TX_TYPES,
+      primaryType: 'SafeTx' as const,
+      message: {
+        to: safe,
+        value: 0n,
+        data: '0x' as Hex,
+        operation: 0,
+        safeTxGas: 0n,
+        baseGas: 0n,
+        gasPrice: 0n,
+        gasToken: ZERO_ADDRESS,
+        refundReceiver: ZERO_ADDRESS,
+        nonce: 3n,
+      },
+    };
+    const signatures = await Promise.all(
+      [owners[0]!, owners[1]!].map(async (o) => ({ signer: o.address, signature: await o.signTypedData(rejection) })),
+    );
+    const m = rejection.message;
+    const rejected = await chain.wallet.writeContract({
+      address: safe,
+      abi: safeAbi,
+      functionName: 'execTransaction',
+      args: [
+        m.to,
+        m.value,
+        m.data,
+        m.operation,
+        m.safeTxGas,
+        m.baseGas,
+        m.gasPrice,
+        m.gasToken,
+        m.refundReceiver,
+        packSafeSignatures(signatures),
+      ],
+      account: chain.account,
+      chain: chain.chain,
+    });
+    expect((await chain.public.waitForTransactionReceipt({ hash: rejected })).status).toBe('success');
+
+    const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
+    const settled = async (id: string) => ['confirmed', 'failed'].includes((await rowOf(id)).status);
+    await runUntil(executor, async () => (await settled(q.id)) && (await settled(r.id)));
+    const calledOff = await rowOf(q.id);
+    expect(calledOff.status).toBe('failed');
+    expect(calledOff.last_error).toMatch(/already used nonce 3/);
+    expect(await transfersTo(q.recipient)).toEqual([]);
+    expect((await rowOf(r.id)).status).toBe('confirmed');
+    expect(await transfersTo(r.recipient)).toEqual([6n]);
+  }, 120_000);
 });
+
+const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
+
+async function fundSafe(amount: bigint): Promise<void> {
+  const hash = await chain.wallet.writeContract({
+    address: token,
+    abi: erc20Abi,
+    functionName: 'transfer',
+    args: [safe, amount],
+    account: chain.account,
+    chain: chain.chain,
+  });
+  await chain.public.waitForTransactionReceipt({ hash });
+}
 
 /** The wallet worker as a process until `done` holds or it dies. */
 async function runWorker(args: string[], done: () => Promise<boolean>): Promise<{ code: number | null; signal: string | null }> {

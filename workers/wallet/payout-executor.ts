@@ -1,6 +1,7 @@
 // Executes approved payouts on chain, exactly once, whatever crashes:
 //   approved  → (row locked; signer's nonce serialised) simulate the ERC-20 transfer; if it would revert, failed
-//               with the reason; else sign it with the next nonce and RECORD nonce + signed tx + hash → submitted
+//               with the reason (a Safe payout stays approved, with the reason: its signed SafeTx is payable
+//               until the Safe uses its nonce); else sign it with the next nonce and RECORD nonce + signed tx + hash → submitted
 //   submitted → no receipt: broadcast the recorded signed tx (again, after a crash: same bytes, same hash, so
 //               the chain can include it at most once); receipt: failed if reverted, else confirmed after
 //               WALLET_CONFIRMATIONS blocks.
@@ -201,6 +202,14 @@ export class PayoutExecutor {
         );
       } catch (error) {
         if (!isRevert(error)) throw error;
+        if (payout.safe_address) {
+          // its owners' signatures keep the SafeTx payable by anyone until the Safe uses its nonce: failing it here
+          // would not stop it (migration 20261205001600); it stays approved and is tried again on the next pass
+          const reason = `${reasonOf(error)}; the signed SafeTx stays payable, so the payout stays approved and is retried: fund the Safe, or reject nonce ${payout.safe_nonce} in the Safe`;
+          await tx`update public.payouts set last_error = ${reason}, attempts = attempts + 1 where id = ${payout.id}`;
+          this.options.log?.({ msg: 'Safe payout refused by the chain; retried later', payout_id: payout.id, reason: reasonOf(error) });
+          return null;
+        }
         await tx`update public.payouts set status = 'failed', last_error = ${reasonOf(error)}, attempts = attempts + 1
                  where id = ${payout.id}`;
         this.options.metrics?.failed.inc({ reason: 'refused' });

@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { conflict, notFound } from '../../_shared/errors.ts';
 import { transactionLimits, withServiceRole, type Tx } from '../../_shared/db.ts';
+import { safeSignedConflict } from '../wallet/payouts.routes.ts';
 import { createRouter, errorResponses, jsonBody, jsonResponse, securedRoute, Text, Timestamp, Uuid } from '../core/route.ts';
 
 const STATUSES = ['requested', 'approved', 'submitted', 'confirmed', 'failed', 'cancelled'] as const;
@@ -103,9 +104,10 @@ export const adminPayoutRoutes = createRouter()
     const payout = await withServiceRole(
       deps.sql,
       async (tx) => {
-        const [before] = await tx<{ team_id: string; status: string; last_error: string | null }[]>`
-          select team_id, status, last_error from public.payouts where id = ${payoutId} for update`;
+        const [before] = await tx<{ team_id: string; status: string; last_error: string | null; safe_address: string | null }[]>`
+          select team_id, status, last_error, safe_address from public.payouts where id = ${payoutId} for update`;
         if (!before) throw payoutNotFound();
+        if (before.status === 'approved' && before.safe_address) throw safeSignedConflict();
         if (before.status !== 'requested' && before.status !== 'approved')
           throw conflict(
             'payout_not_cancellable',

@@ -78,7 +78,7 @@ export async function approvePayout(tx: Tx, payoutId: string): Promise<ApprovalO
   return row!.outcome;
 }
 
-export type CancelOutcome = 'cancelled' | 'not_found' | 'forbidden' | 'not_cancellable';
+export type CancelOutcome = 'cancelled' | 'not_found' | 'forbidden' | 'not_cancellable' | 'safe_signed';
 
 export async function cancelPayout(tx: Tx, payoutId: string): Promise<CancelOutcome> {
   const [row] = await tx<{ outcome: CancelOutcome }[]>`select app.cancel_payout(${payoutId}) as outcome`;

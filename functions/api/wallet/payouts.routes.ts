@@ -140,6 +140,14 @@ const setThreshold = securedRoute('wallet.manage', {
   responses: { 200: jsonResponse(ThresholdBody, 'The threshold now in force'), ...errorResponses(404) },
 });
 
+/** An approved Safe payout: its owners' signatures make its SafeTx payable by anyone until the Safe uses its
+    nonce (migration 20261205001600), so only the Safe can call it off. Shared with the admin console's cancel. */
+export const safeSignedConflict = () =>
+  conflict(
+    'safe_payout_signed',
+    "This Safe payout is approved: its owners' signatures let anyone execute it until the Safe uses its nonce. Reject that nonce in the Safe (a transaction with the same nonce); the wallet worker then marks the payout failed.",
+  );
+
 const payoutNotFound = () =>
   notFound('payout_not_found', "No payout with this id in this team; list the team's payouts with GET /api/teams/{teamId}/payouts.");
 
@@ -233,6 +241,8 @@ export const payoutRoutes = createRouter()
           throw forbidden('not_your_payout', 'Only the requester or a holder of payout.approve can cancel this payout.');
         case 'not_cancellable':
           throw conflict('payout_not_cancellable', 'This payout was already sent or is finished; a sent payout cannot be cancelled.');
+        case 'safe_signed':
+          throw safeSignedConflict();
         default:
           return (await findPayout(tx, teamId, payoutId))!;
       }
