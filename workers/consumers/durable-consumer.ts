@@ -166,11 +166,7 @@ export class DurableConsumer {
     const { jsm, stream } = this.options;
     await ensureDurableConsumer(jsm, stream, durableConsumerConfig(this.options));
     const consumer = await jetstream(this.options.nc).consumers.get(stream, this.options.name);
-    // A pull request the client lost track of (its heartbeats missed on a loaded machine) is noticed after two
-    // missed heartbeats, half of `expires` each: with the library's 30 s default a message could wait ~30 s
-    // for the next pull (a requeued dead letter once took over 45 s in a loaded test run); 10 s bounds that
-    // wait at one small pull request per 10 s while idle.
-    this.messages = await consumer.consume({ max_messages: 100, expires: 10_000 });
+    this.messages = await consumer.consume({ max_messages: 100 });
     this.running = this.consumeAll(this.messages);
     this.log.info('consumer started', { consumer: this.options.name, stream });
   }
@@ -187,6 +183,10 @@ export class DurableConsumer {
   private async consumeAll(messages: ConsumerMessages): Promise<void> {
     // one message at a time: while the database is away the loop waits inside a message and pulls no more
     for await (const message of messages) {
+      // the ack deadline stays alive while this message is in hand (handler, dead-lettering, a database outage):
+      // a redelivery on ack_wait meanwhile would be handled again once the first copy is settled — after a
+      // dead letter, by a handler that may work by then
+      const keepAlive = setInterval(() => message.working(), Math.max(100, this.options.ackWaitMs / 3));
       try {
         await this.handleMessage(message);
       } catch (error) {
@@ -195,6 +195,8 @@ export class DurableConsumer {
           this.log.error('could not settle a message; it will be redelivered', { error: (error as Error).message });
         }
         message.nak(this.nakDelay(this.handlerFailures.get(message.seq) ?? 1));
+      } finally {
+        clearInterval(keepAlive);
       }
     }
   }
@@ -252,7 +254,7 @@ export class DurableConsumer {
         return;
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
-          const outage = await this.waitForDatabase(message, error, event);
+          const outage = await this.waitForDatabase(error, event);
           // an outage is never the message's fault; losing the connection again and again while the
           // database answers at once is
           if (outage || quickRetries < QUICK_DATABASE_RETRIES) continue;
@@ -301,19 +303,11 @@ export class DurableConsumer {
   }
 
   /**
-   * The database did not answer: holds the message (keeping its ack deadline alive, pulling nothing else)
-   * until it does. True when it was away (an outage), false when it answered at once.
+   * The database did not answer: holds the message (its ack deadline kept alive by consumeAll's timer, pulling
+   * nothing else) until it does. True when it was away (an outage), false when it answered at once.
    */
-  private async waitForDatabase(message: JsMsg, error: unknown, event: ConsumedEvent): Promise<boolean> {
-    const probeMaxMs = Math.max(50, this.options.databaseProbeMaxMs ?? 5000);
-    // a probe can itself wait long (the driver's reconnect backoff, the connect timeout): keep the ack
-    // deadline alive on a timer rather than between probes
-    const keepAlive = setInterval(() => message.working(), Math.max(100, this.options.ackWaitMs / 3));
-    try {
-      await this.probeUntilAnswered(probeMaxMs, error, event);
-    } finally {
-      clearInterval(keepAlive);
-    }
+  private async waitForDatabase(error: unknown, event: ConsumedEvent): Promise<boolean> {
+    await this.probeUntilAnswered(Math.max(50, this.options.databaseProbeMaxMs ?? 5000), error, event);
     if (this.databaseDownSince === undefined) return false;
     this.log.info('the database answers again; handling messages', {
       consumer: this.options.name,
@@ -378,7 +372,10 @@ export class DurableConsumer {
     h.set(DEAD_LETTER_HEADERS.originalSequence, String(message.seq));
     const subjectType = /^[A-Za-z0-9_.-]+$/.test(type) && type ? type : 'unknown';
     await jetstream(this.options.nc).publish(deadLetterSubjectFor(subjectPrefix, name, subjectType), message.data, { headers: h });
-    message.term(reason);
+    // no reason on the +TERM: before 2.10.4 nats-server takes only a bare +TERM, ignores `+TERM <reason>` and
+    // redelivers the message on ack_wait (Debian's 2.9.10 did: a dead letter came back and was handled again
+    // once the handler worked); the reason is in the dead letter's headers
+    message.term();
     this.hooks.deadLettered?.({ type, reason });
     // the detail may quote the payload (a JSON parse error does): it goes to the dead letter and the log only
     this.incidents.report(
