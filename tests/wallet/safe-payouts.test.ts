@@ -4,7 +4,8 @@
 // execute through the same record-before-broadcast executor as ERC-20 payouts, a signature by a non-owner does
 // not count, and a worker SIGKILLed right after recording the signed execTransaction still pays exactly once.
 // An approved Safe payout the chain refuses (the Safe holds too little) stays approved, since its signed SafeTx
-// stays payable, and pays once funded; owners call one off by using its nonce on chain, and it then fails unpaid.
+// stays payable, and pays once funded; owners call one off by using its nonce on chain, and it then fails unpaid;
+// one executed by someone else with the approvers' signatures is recorded with that transaction and confirmed.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFunctionData, erc20Abi, parseAbiItem, type Address, type Hex } from 'viem';
@@ -323,6 +324,58 @@ describe('a Safe treasury with threshold 2', () => {
     expect(await transfersTo(q.recipient)).toEqual([]);
     expect((await rowOf(r.id)).status).toBe('confirmed');
     expect(await transfersTo(r.recipient)).toEqual([6n]);
+  }, 120_000);
+});
+
+describe('a Safe payout executed outside the wallet worker', () => {
+  it('is recorded with the transaction that paid it and confirmed, never failed or paid again', async () => {
+    const amount = 7n;
+    const p = await safePayout(amount);
+    expect(p.safeNonce).toBe(5n);
+    const signatures = [
+      { signer: owners[0]!.address, signature: (await signAndRecord(p.id, p, amount, owners[0]!, PEOPLE[1]!)) as Hex },
+      { signer: owners[1]!.address, signature: (await signAndRecord(p.id, p, amount, owners[1]!, PEOPLE[2]!)) as Hex },
+    ];
+    await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
+    // an owner's Safe app executes it with the approvers' signatures while the wallet worker is away
+    const someone = privateKeyToAccount(generatePrivateKey());
+    const gasMoney = await chain.wallet.sendTransaction({
+      to: someone.address,
+      value: 10n ** 18n,
+      account: chain.account,
+      chain: chain.chain,
+    });
+    await chain.public.waitForTransactionReceipt({ hash: gasMoney });
+    const m = safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
+    const outside = await chain.wallet.writeContract({
+      address: safe,
+      abi: safeAbi,
+      functionName: 'execTransaction',
+      args: [
+        m.to,
+        m.value,
+        m.data,
+        m.operation,
+        m.safeTxGas,
+        m.baseGas,
+        m.gasPrice,
+        m.gasToken,
+        m.refundReceiver,
+        packSafeSignatures(signatures),
+      ],
+      account: someone,
+      chain: chain.chain,
+    });
+    expect((await chain.public.waitForTransactionReceipt({ hash: outside })).status).toBe('success');
+
+    const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
+    await runUntil(executor, async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
+    const row = await rowOf(p.id);
+    expect(row.status, row.last_error ?? '').toBe('confirmed');
+    expect(row.tx_hash).toBe(outside);
+    const [recorded] = await db.sql<{ signer: string; nonce: string }[]>`select signer, nonce::text from public.payouts where id = ${p.id}`;
+    expect(recorded).toEqual({ signer: someone.address.toLowerCase(), nonce: '0' });
+    expect(await transfersTo(p.recipient)).toEqual([amount]);
   }, 120_000);
 });
 

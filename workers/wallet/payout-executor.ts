@@ -18,6 +18,8 @@ import {
   encodeFunctionData,
   erc20Abi,
   keccak256,
+  parseAbiItem,
+  serializeTransaction,
   TransactionReceiptNotFoundError,
   type Abi,
   type Address,
@@ -62,6 +64,9 @@ interface PayoutCall {
   gas: bigint;
 }
 
+/** The Safe's event for an executed SafeTx (safe-contracts 1.4.1: the SafeTx hash is indexed). */
+const EXECUTION_SUCCESS = parseAbiItem('event ExecutionSuccess(bytes32 indexed txHash, uint256 payment)');
+
 /** last_error of a payout whose chain was reset under it. */
 export const CHAIN_RESET_ERROR =
   'the chain was reset (its genesis block changed) after this payout was sent, so its transaction can never confirm; nothing was paid on the current chain — request the payout again';
@@ -96,7 +101,7 @@ function isRevert(error: unknown): boolean {
 /** One approved payout in a dry run: sent as it stands, refused by the chain, or not ready (a Safe's signatures). */
 export type DryRunOutcome =
   | { payout_id: string; outcome: 'would send'; to: Address; call: string }
-  | { payout_id: string; outcome: 'would wait' | 'would fail' | 'chain error'; reason: string };
+  | { payout_id: string; outcome: 'would wait' | 'would fail' | 'would record' | 'chain error'; reason: string };
 
 export class PayoutExecutor {
   constructor(
@@ -149,6 +154,8 @@ export class PayoutExecutor {
           const call = payout.safe_address ? await this.safeCall(tx, payout) : this.transferCall(payout);
           if ('wait' in call) return { payout_id: payout.id, outcome: 'would wait', reason: call.wait } as const;
           if ('fail' in call) return { payout_id: payout.id, outcome: 'would fail', reason: call.fail } as const;
+          if ('executedIn' in call)
+            return { payout_id: payout.id, outcome: 'would record', reason: `its SafeTx was executed in ${call.executedIn}` } as const;
           try {
             await this.chain.public.simulateContract({
               address: call.address,
@@ -186,6 +193,10 @@ export class PayoutExecutor {
       if ('fail' in call) {
         await tx`update public.payouts set status = 'failed', last_error = ${call.fail} where id = ${payout.id}`;
         this.options.metrics?.failed.inc({ reason: 'refused' });
+        return null;
+      }
+      if ('executedIn' in call) {
+        await this.recordOutsideExecution(tx, payout, call.executedIn);
         return null;
       }
       // one nonce sequence per signer and chain, however many workers run
@@ -254,6 +265,36 @@ export class PayoutExecutor {
     return 1;
   }
 
+  /**
+   * approved → submitted with the transaction in which someone else executed the payout's SafeTx: it is the one
+   * the payout was paid with, so it is recorded as ours would be (its sender, nonce, signed bytes and hash) and
+   * followed to its confirmations like any other. Marking the payout failed instead would invite a retry that
+   * pays the recipient twice. Bytes that do not hash back to the transaction leave it approved with last_error.
+   */
+  private async recordOutsideExecution(tx: TransactionSql, payout: PayoutToRun, hash: Hex): Promise<void> {
+    const sent = await this.onChain('receipt', () => this.chain.public.getTransaction({ hash }));
+    const raw = serializeTransaction(
+      { ...sent, data: sent.input } as never,
+      {
+        r: sent.r,
+        s: sent.s,
+        v: sent.v,
+        yParity: sent.yParity,
+      } as never,
+    );
+    if (keccak256(raw) !== hash) {
+      const reason = `the Safe executed this payout's SafeTx in transaction ${hash}, outside the wallet worker, which could not read it back; check it on the explorer before anything else`;
+      await tx`update public.payouts set last_error = ${reason} where id = ${payout.id}`;
+      return;
+    }
+    const genesis = await this.onChain('sign', () => this.currentGenesis());
+    await tx`update public.payouts
+             set status = 'submitted', signer = ${sent.from.toLowerCase()}, nonce = ${sent.nonce}, signed_tx = ${raw}, tx_hash = ${hash},
+                 chain_genesis = ${genesis}, last_error = null
+             where id = ${payout.id}`;
+    this.options.log?.({ msg: 'Safe payout executed outside the wallet worker; following it', payout_id: payout.id, tx_hash: hash });
+  }
+
   /** The chain's genesis hash as the node says now; a change (a node reset under a running worker) is kept. */
   private async currentGenesis(): Promise<Hex> {
     const genesis = await readGenesis(this.chain.public);
@@ -285,17 +326,14 @@ export class PayoutExecutor {
     return { address: payout.token, abi: erc20Abi, functionName: 'transfer', args, gas: TRANSFER_GAS };
   }
 
-  /** execTransaction of a Safe payout, or why it cannot run yet (too few owner signatures, an earlier Safe nonce). */
-  private async safeCall(tx: TransactionSql, payout: PayoutToRun): Promise<PayoutCall | { wait: string } | { fail: string }> {
+  /** execTransaction of a Safe payout, or why it cannot run yet (too few owner signatures, an earlier Safe nonce),
+      or the transaction in which someone else already executed its SafeTx. */
+  private async safeCall(
+    tx: TransactionSql,
+    payout: PayoutToRun,
+  ): Promise<PayoutCall | { wait: string } | { fail: string } | { executedIn: Hex }> {
     const safe = payout.safe_address!;
     const safeNonce = BigInt(payout.safe_nonce!);
-    const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
-    if (state.nonce < safeNonce)
-      return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
-    if (state.nonce > safeNonce)
-      return {
-        fail: `the Safe already used nonce ${safeNonce} for another transaction, so this payout's SafeTx can never execute; request it again`,
-      };
     const hash = safeTransactionHash({
       chainId: this.chain.chain.id,
       safe,
@@ -304,6 +342,20 @@ export class PayoutExecutor {
       recipient: payout.recipient,
       amount: BigInt(payout.amount),
     });
+    const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
+    if (state.nonce < safeNonce)
+      return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
+    if (state.nonce > safeNonce) {
+      // the nonce is used: by this very SafeTx (an owner executed it with the approvers' signatures, say from a
+      // Safe app while this worker was down: the recipient is paid), or by another transaction (a rejection)
+      const executions = await this.onChain('simulate', () =>
+        this.chain.public.getLogs({ address: safe, event: EXECUTION_SUCCESS, args: { txHash: hash }, fromBlock: 0n }),
+      );
+      if (executions[0]?.transactionHash) return { executedIn: executions[0].transactionHash };
+      return {
+        fail: `the Safe already used nonce ${safeNonce} for another transaction, so this payout's SafeTx can never execute; request it again`,
+      };
+    }
     const stored = await tx<{ signer_address: Address; signature: Hex }[]>`
       select signer_address, signature from public.payout_approvals where payout_id = ${payout.id} and signature is not null`;
     // only signatures of current owners that recover to their signer count (the gateway checked them at approval)
