@@ -2,10 +2,11 @@
 -- by nobody through the API; a payout on the Safe's chain gets the Safe and the lowest free Safe nonce (a nonce of
 -- a payout cancelled before approval is free again), which never change; a Safe approval needs the caller's own
 -- registered wallet; an address belongs to one member; the Safe is the team's treasury wallet on its chain (20261205001500);
--- an approved Safe payout cannot be cancelled, its SafeTx being payable until the Safe uses its nonce (20261205001600).
+-- an approved Safe payout cannot be cancelled, its SafeTx being payable until the Safe uses its nonce (20261205001600);
+-- a submitted one's recorded transaction may be replaced by the one that executed its SafeTx (20261205001610).
 begin;
 \ir helpers/authenticate.sql
-select plan(17);
+select plan(18);
 
 insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-0000000000e1', 'owner@safe.test'),
@@ -71,6 +72,11 @@ select is((select status from public.payouts join ids using (id) where n = 2), '
 select tests.clear_authentication();
 select throws_ok($$update public.payouts set status = 'cancelled' where id = (select id from ids where n = 2)$$, '55000', null,
   'nor can any other path cancel it: the database refuses');
+update public.payouts set status = 'submitted', signer = '0x' || repeat('e', 40), nonce = 0, signed_tx = '0xdead',
+  tx_hash = '0x' || repeat('ab', 32) where id = (select id from ids where n = 2);
+select lives_ok($$update public.payouts set signer = '0x' || repeat('f', 40), nonce = 3, signed_tx = '0xbeef', tx_hash = '0x' || repeat('cd', 32)
+  where id = (select id from ids where n = 2)$$,
+  'a submitted Safe payout takes the transaction that executed its SafeTx in place of the recorded one (20261205001610)');
 
 select * from finish();
 rollback;

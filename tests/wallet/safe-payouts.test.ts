@@ -377,6 +377,61 @@ describe('a Safe payout executed outside the wallet worker', () => {
     expect(recorded).toEqual({ signer: someone.address.toLowerCase(), nonce: '0' });
     expect(await transfersTo(p.recipient)).toEqual([amount]);
   }, 120_000);
+
+  it('takes the place of the recorded transaction when it beat it (the recorded one reverts), never failing a paid payout', async () => {
+    const amount = 8n;
+    const p = await safePayout(amount);
+    expect(p.safeNonce).toBe(6n);
+    const signatures = [
+      { signer: owners[1]!.address, signature: (await signAndRecord(p.id, p, amount, owners[1]!, PEOPLE[1]!)) as Hex },
+      { signer: owners[2]!.address, signature: (await signAndRecord(p.id, p, amount, owners[2]!, PEOPLE[2]!)) as Hex },
+    ];
+    await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
+    // gas for the outsider, from the hot signer before the worker signs (its next nonce stays the recorded one's)
+    const someone = privateKeyToAccount(generatePrivateKey());
+    const gasMoney = await chain.wallet.sendTransaction({
+      to: someone.address,
+      value: 10n ** 18n,
+      account: chain.account,
+      chain: chain.chain,
+    });
+    await chain.public.waitForTransactionReceipt({ hash: gasMoney });
+    // the worker records its execTransaction and dies before sending it
+    expect((await runWorker(['--crash-after', 'record'], async () => false)).signal).toBe('SIGKILL');
+    const recordedFirst = await rowOf(p.id);
+    expect(recordedFirst.status).toBe('submitted');
+    // meanwhile an owner's Safe app executes the same SafeTx
+    const m = safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
+    const outside = await chain.wallet.writeContract({
+      address: safe,
+      abi: safeAbi,
+      functionName: 'execTransaction',
+      args: [
+        m.to,
+        m.value,
+        m.data,
+        m.operation,
+        m.safeTxGas,
+        m.baseGas,
+        m.gasPrice,
+        m.gasToken,
+        m.refundReceiver,
+        packSafeSignatures(signatures),
+      ],
+      account: someone,
+      chain: chain.chain,
+    });
+    await chain.public.waitForTransactionReceipt({ hash: outside });
+
+    // the worker comes back: its recorded transaction is sent, mined and reverts; the payout follows the one that paid
+    await runWorker([], async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
+    const reverted = await chain.public.getTransactionReceipt({ hash: recordedFirst.tx_hash as Hex });
+    expect(reverted.status).toBe('reverted');
+    const row = await rowOf(p.id);
+    expect(row.status, row.last_error ?? '').toBe('confirmed');
+    expect(row.tx_hash).toBe(outside);
+    expect(await transfersTo(p.recipient)).toEqual([amount]);
+  }, 180_000);
 });
 
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';

@@ -265,13 +265,34 @@ export class PayoutExecutor {
     return 1;
   }
 
+  /** The transaction in which the Safe executed the SafeTx `hash`, if it did. */
+  private async safeTxExecution(safe: Address, hash: Hex): Promise<Hex | undefined> {
+    const executions = await this.onChain('simulate', () =>
+      this.chain.public.getLogs({ address: safe, event: EXECUTION_SUCCESS, args: { txHash: hash }, fromBlock: 0n }),
+    );
+    return executions[0]?.transactionHash ?? undefined;
+  }
+
+  /** The SafeTx hash of a Safe payout (what its approvers signed). */
+  private safeTxHashOf(payout: PayoutToRun): Hex {
+    return safeTransactionHash({
+      chainId: this.chain.chain.id,
+      safe: payout.safe_address!,
+      safeNonce: BigInt(payout.safe_nonce!),
+      token: payout.token,
+      recipient: payout.recipient,
+      amount: BigInt(payout.amount),
+    });
+  }
+
   /**
-   * approved → submitted with the transaction in which someone else executed the payout's SafeTx: it is the one
-   * the payout was paid with, so it is recorded as ours would be (its sender, nonce, signed bytes and hash) and
-   * followed to its confirmations like any other. Marking the payout failed instead would invite a retry that
-   * pays the recipient twice. Bytes that do not hash back to the transaction leave it approved with last_error.
+   * → submitted with the transaction in which someone else executed the payout's SafeTx (from approved, or from
+   * submitted when that transaction beat the recorded one, which then reverted: migration 20261205001610): it is
+   * the one the payout was paid with, so it is recorded as ours would be (its sender, nonce, signed bytes and
+   * hash) and followed to its confirmations like any other. Marking the payout failed instead would invite a
+   * retry that pays the recipient twice. Bytes that do not hash back to the transaction leave it with last_error.
    */
-  private async recordOutsideExecution(tx: TransactionSql, payout: PayoutToRun, hash: Hex): Promise<void> {
+  private async recordOutsideExecution(tx: Sql | TransactionSql, payout: PayoutToRun, hash: Hex): Promise<void> {
     const sent = await this.onChain('receipt', () => this.chain.public.getTransaction({ hash }));
     const raw = serializeTransaction(
       { ...sent, data: sent.input } as never,
@@ -334,24 +355,15 @@ export class PayoutExecutor {
   ): Promise<PayoutCall | { wait: string } | { fail: string } | { executedIn: Hex }> {
     const safe = payout.safe_address!;
     const safeNonce = BigInt(payout.safe_nonce!);
-    const hash = safeTransactionHash({
-      chainId: this.chain.chain.id,
-      safe,
-      safeNonce,
-      token: payout.token,
-      recipient: payout.recipient,
-      amount: BigInt(payout.amount),
-    });
+    const hash = this.safeTxHashOf(payout);
     const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
     if (state.nonce < safeNonce)
       return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
     if (state.nonce > safeNonce) {
       // the nonce is used: by this very SafeTx (an owner executed it with the approvers' signatures, say from a
       // Safe app while this worker was down: the recipient is paid), or by another transaction (a rejection)
-      const executions = await this.onChain('simulate', () =>
-        this.chain.public.getLogs({ address: safe, event: EXECUTION_SUCCESS, args: { txHash: hash }, fromBlock: 0n }),
-      );
-      if (executions[0]?.transactionHash) return { executedIn: executions[0].transactionHash };
+      const executedIn = await this.safeTxExecution(safe, hash);
+      if (executedIn) return { executedIn };
       return {
         fail: `the Safe already used nonce ${safeNonce} for another transaction, so this payout's SafeTx can never execute; request it again`,
       };
@@ -420,8 +432,18 @@ export class PayoutExecutor {
       return 0;
     }
     if (receipt.status === 'reverted') {
+      let reason = 'the transfer was mined but reverted';
+      if (payout.safe_address) {
+        // another transaction may have executed the SafeTx first (then ours reverts): the payout is paid by it
+        const executedIn = await this.safeTxExecution(payout.safe_address, this.safeTxHashOf(payout));
+        if (executedIn && executedIn !== payout.tx_hash) {
+          await this.recordOutsideExecution(this.sql, payout, executedIn);
+          return 0;
+        }
+        reason = `the Safe's execTransaction was mined but reverted; until the Safe uses nonce ${payout.safe_nonce} its SafeTx stays payable, so reject that nonce in the Safe before requesting the payout again`;
+      }
       const failed = await this.sql`update public.payouts set status = 'failed', block_number = ${Number(receipt.blockNumber)},
-                       last_error = 'the transfer was mined but reverted' where id = ${payout.id} and status = 'submitted'`;
+                       last_error = ${reason} where id = ${payout.id} and status = 'submitted'`;
       if (failed.count) this.options.metrics?.failed.inc({ reason: 'reverted' });
       return 1;
     }
