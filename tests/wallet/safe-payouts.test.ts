@@ -5,10 +5,11 @@
 // not count, and a worker SIGKILLed right after recording the signed execTransaction still pays exactly once.
 // An approved Safe payout the chain refuses (the Safe holds too little) stays approved, since its signed SafeTx
 // stays payable, and pays once funded; owners call one off by using its nonce on chain, and it then fails unpaid;
-// one executed by someone else with the approvers' signatures is recorded with that transaction and confirmed.
+// one executed by someone else with the approvers' signatures is recorded with that transaction and confirmed;
+// one whose execTransaction reverted while its SafeTx stayed unexecuted is signed again once the chain takes it.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFunctionData, erc20Abi, parseAbiItem, type Address, type Hex } from 'viem';
+import { encodeAbiParameters, encodeFunctionData, erc20Abi, keccak256, parseAbiItem, toHex, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { packSafeSignatures, SAFE_TX_TYPES, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
 import {
@@ -247,7 +248,7 @@ describe('a Safe treasury with threshold 2', () => {
     const refused = await rowOf(p.id);
     expect(refused.status).toBe('approved');
     expect(refused.last_error).toMatch(
-      /^the transfer would revert: .*stays approved and is retried: fund the Safe, or reject nonce 2 in the Safe$/,
+      /^the transfer would revert: .*is retried on every pass: fund the Safe, or reject nonce 2 in the Safe$/,
     );
     expect(refused.tx_hash).toBeNull();
     await expect(db.sql`update public.payouts set status = 'cancelled' where id = ${p.id}`).rejects.toMatchObject({ code: '55000' });
@@ -433,6 +434,46 @@ describe('a Safe payout executed outside the wallet worker', () => {
     expect(await transfersTo(p.recipient)).toEqual([amount]);
   }, 180_000);
 });
+
+describe('a Safe payout whose execTransaction reverted while its SafeTx was not executed', () => {
+  it('is signed again once the chain would take it, and pays once', async () => {
+    const amount = 9n;
+    const p = await safePayout(amount);
+    expect(p.safeNonce).toBe(7n);
+    await signAndRecord(p.id, p, amount, owners[0]!, PEOPLE[1]!);
+    await signAndRecord(p.id, p, amount, owners[2]!, PEOPLE[2]!);
+    await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
+    expect((await runWorker(['--crash-after', 'record'], async () => false)).signal).toBe('SIGKILL');
+    const first = await rowOf(p.id);
+    expect(first.status).toBe('submitted');
+    // the Safe's tokens vanish between the simulation and the send (anvil's storage cheat: RINGK's balance slot)
+    const funds = await tokenBalance(chain, token, safe);
+    await setSafeBalance(0n);
+    const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
+    await executor.runOnce(); // sends the recorded bytes: mined, reverted (the transfer fails: GS013)
+    await executor.runOnce(); // sees the revert: not executed, the chain still refuses it → waits with the reason
+    expect((await chain.public.getTransactionReceipt({ hash: first.tx_hash as Hex })).status).toBe('reverted');
+    const waiting = await rowOf(p.id);
+    expect(waiting.status).toBe('submitted');
+    expect(waiting.last_error).toMatch(/would revert.*fund the Safe, or reject nonce 7 in the Safe$/);
+    expect(await transfersTo(p.recipient)).toEqual([]);
+
+    await setSafeBalance(funds);
+    await runUntil(executor, async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
+    const paid = await rowOf(p.id);
+    expect(paid.status, paid.last_error ?? '').toBe('confirmed');
+    expect(paid.tx_hash).not.toBe(first.tx_hash);
+    expect(await transfersTo(p.recipient)).toEqual([amount]);
+    expect((await readSafe(chain, safe)).nonce).toBe(8n);
+  }, 180_000);
+});
+
+/** Sets the Safe's RINGK balance directly (OpenZeppelin's ERC20 keeps balances in a mapping at slot 0). */
+async function setSafeBalance(amount: bigint): Promise<void> {
+  const slot = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [safe, 0n]));
+  await chain.public.request({ method: 'anvil_setStorageAt', params: [token, slot, toHex(amount, { size: 32 })] } as never);
+  expect(await tokenBalance(chain, token, safe)).toBe(amount);
+}
 
 const ZERO_ADDRESS: Address = '0x0000000000000000000000000000000000000000';
 

@@ -3,8 +3,9 @@
 //               with the reason (a Safe payout stays approved, with the reason: its signed SafeTx is payable
 //               until the Safe uses its nonce); else sign it with the next nonce and RECORD nonce + signed tx + hash → submitted
 //   submitted → no receipt: broadcast the recorded signed tx (again, after a crash: same bytes, same hash, so
-//               the chain can include it at most once); receipt: failed if reverted, else confirmed after
-//               WALLET_CONFIRMATIONS blocks.
+//               the chain can include it at most once); receipt: failed if reverted (a Safe payout: recorded with
+//               the transaction that executed its SafeTx, or signed again while the SafeTx is unexecuted),
+//               else confirmed after WALLET_CONFIRMATIONS blocks.
 // A payout is never signed twice: the signed transaction is written before it is ever sent, and the database
 // refuses to replace it (migration 20261205000700). Chain errors leave the payout where it was, with last_error.
 // A payout of a team whose treasury is a Safe (migration 20261205001110) goes the same way, only the call differs:
@@ -176,13 +177,16 @@ export class PayoutExecutor {
     return outcomes;
   }
 
-  /** approved → submitted: sign with the signer's next nonce and record it, all under the row lock; then send. */
-  private async submit(payoutId: string): Promise<number> {
+  /** approved → submitted: sign with the signer's next nonce and record it, all under the row lock; then send.
+      From `submitted`: a Safe payout whose recorded execTransaction reverted while its SafeTx stays payable is
+      signed again in its place (migration 20261205001610; the Safe's nonce keeps it to one execution). */
+  private async submit(payoutId: string, from: 'approved' | 'submitted' = 'approved'): Promise<number> {
     const signer = this.chain.account.address.toLowerCase();
     const recorded = await this.sql.begin(async (tx) => {
       const [payout] = await tx<PayoutToRun[]>`
         select ${tx.unsafe(PAYOUT_COLUMNS)} from public.payouts
-        where id = ${payoutId} and status = 'approved' for update skip locked`;
+        where id = ${payoutId} and status = ${from} for update skip locked`;
+      if (payout && from === 'submitted' && !payout.safe_address) return null; // a transfer is never signed twice
       if (!payout) return null; // another worker has it, or it was cancelled
       const call = payout.safe_address ? await this.safeCall(tx, payout) : this.transferCall(payout);
       if ('wait' in call) {
@@ -215,8 +219,8 @@ export class PayoutExecutor {
         if (!isRevert(error)) throw error;
         if (payout.safe_address) {
           // its owners' signatures keep the SafeTx payable by anyone until the Safe uses its nonce: failing it here
-          // would not stop it (migration 20261205001600); it stays approved and is tried again on the next pass
-          const reason = `${reasonOf(error)}; the signed SafeTx stays payable, so the payout stays approved and is retried: fund the Safe, or reject nonce ${payout.safe_nonce} in the Safe`;
+          // would not stop it (migration 20261205001600); it stays where it is and is tried again on the next pass
+          const reason = `${reasonOf(error)}; the signed SafeTx stays payable, so the payout is retried on every pass: fund the Safe, or reject nonce ${payout.safe_nonce} in the Safe`;
           await tx`update public.payouts set last_error = ${reason}, attempts = attempts + 1 where id = ${payout.id}`;
           this.options.log?.({ msg: 'Safe payout refused by the chain; retried later', payout_id: payout.id, reason: reasonOf(error) });
           return null;
@@ -432,7 +436,6 @@ export class PayoutExecutor {
       return 0;
     }
     if (receipt.status === 'reverted') {
-      let reason = 'the transfer was mined but reverted';
       if (payout.safe_address) {
         // another transaction may have executed the SafeTx first (then ours reverts): the payout is paid by it
         const executedIn = await this.safeTxExecution(payout.safe_address, this.safeTxHashOf(payout));
@@ -440,10 +443,12 @@ export class PayoutExecutor {
           await this.recordOutsideExecution(this.sql, payout, executedIn);
           return 0;
         }
-        reason = `the Safe's execTransaction was mined but reverted; until the Safe uses nonce ${payout.safe_nonce} its SafeTx stays payable, so reject that nonce in the Safe before requesting the payout again`;
+        // not executed: its SafeTx stays payable until the Safe uses the nonce, so it is tried again (signed anew,
+        // or left with the reason when the chain would still refuse it), or failed once the nonce is used
+        return this.submit(payout.id, 'submitted');
       }
       const failed = await this.sql`update public.payouts set status = 'failed', block_number = ${Number(receipt.blockNumber)},
-                       last_error = ${reason} where id = ${payout.id} and status = 'submitted'`;
+                       last_error = 'the transfer was mined but reverted' where id = ${payout.id} and status = 'submitted'`;
       if (failed.count) this.options.metrics?.failed.inc({ reason: 'reverted' });
       return 1;
     }
