@@ -1,8 +1,10 @@
 -- A submitted Safe payout whose SafeTx was executed by another transaction than the one the wallet worker recorded
 -- (an owner's Safe app with the approvers' signatures, racing the worker: the worker's own transaction then
--- reverts) was paid by that transaction. The worker records it in the payout's place and confirms it, instead of
--- failing a paid payout. The state machine below is 20261205000700's with one rule relaxed: a submitted Safe
--- payout's recorded transaction may be replaced (the Safe's nonce, not the record, keeps it to one execution).
+-- reverts) was paid by that transaction: the worker records it in the payout's place and confirms it, instead of
+-- failing a paid payout. And when the recorded transaction reverted with the SafeTx unexecuted (still payable),
+-- the worker signs a new one in its place. The state machine below is 20261205000700's with one rule relaxed: a
+-- submitted Safe payout's recorded transaction may be replaced (the Safe's nonce, not the record, keeps it to one
+-- execution).
 --
 -- Rolled back by supabase/rollbacks/20261205001610_safe_payout_paid_by_another_transaction.sql.
 
