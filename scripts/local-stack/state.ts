@@ -2,9 +2,11 @@
 // logs, and stack.json, which remembers the chosen ports (so a second start finds its data where it left
 // it) and what is running (for --status, --stop and cleaning up after a launcher that was killed).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { ephemeralPort, isPortFree } from '../../workers/lib/ports.ts';
 import { commandLineOf, isAlive } from './processes.ts';
+
+export { ephemeralPort, isPortFree };
 
 export type PortName = 'postgres' | 'nats' | 'natsMonitoring' | 'redis' | `app:${string}`;
 
@@ -101,42 +103,6 @@ export class StateFolder {
     const file = this.path('launcher.lock');
     if (existsSync(file) && readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
   }
-}
-
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** Below Linux's default ephemeral range (32768–60999), where outgoing connections take their local ports. */
-const SPARE_PORTS = { from: 20_000, to: 32_767 } as const;
-
-/**
- * A free port for a server this process will start. Picked at random below the ephemeral range and checked
- * free: a port the kernel hands out for port 0 is in that range, where any process's next outgoing connection
- * can take it before our server binds it (seen: a drill's NATS node lost its port that way in a busy test run).
- */
-export async function ephemeralPort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = SPARE_PORTS.from + Math.floor(Math.random() * (SPARE_PORTS.to - SPARE_PORTS.from + 1));
-    if (await isPortFree(port, host)) return port;
-  }
-  return kernelPort(host);
-}
-
-/** A port the operating system has just handed out as free (the fallback when the spare range looks full). */
-function kernelPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

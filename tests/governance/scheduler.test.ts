@@ -3,22 +3,13 @@
 // from the outbox, where each step writes its event in the step's own transaction — and both instances work;
 // every passed treasury proposal among them becomes exactly one approved payout.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
 
 const PROPOSALS = 60;
 let database: TestDatabase;
 const workers: { process: ChildProcess; output: string[] }[] = [];
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 
 async function startWorker(): Promise<(typeof workers)[number]> {
   const child = spawn(
@@ -29,7 +20,7 @@ async function startWorker(): Promise<(typeof workers)[number]> {
         PATH: process.env.PATH,
         APP_ENV: 'test',
         LOG_LEVEL: 'info',
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(await ephemeralPort()),
         ...databaseVariables(database),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,12 +9,12 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
   deployRingk,
-  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
   type LocalChain,
 } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
 
 let db: TestDatabase;
@@ -73,7 +73,7 @@ it('pays a passed treasury proposal on chain through the wallet worker, once', a
       CHAIN_RPC_URL: anvil.rpcUrl,
       WALLET_CONFIRMATIONS: '2',
       WALLET_POLL_INTERVAL_MS: '100',
-      METRICS_PORT: String(await freePort()),
+      METRICS_PORT: String(await ephemeralPort()),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

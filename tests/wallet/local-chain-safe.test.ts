@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address } from 'viem';
-import { ANVIL_DEV_PRIVATE_KEY, connectChain, freePort, tokenBalance } from '../../workers/wallet/chain.ts';
+import { ANVIL_DEV_PRIVATE_KEY, connectChain, tokenBalance } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { readSafe } from '../../workers/wallet/safe-treasury.ts';
 import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
 
@@ -54,7 +55,7 @@ async function startLocalChain(port: number): Promise<{ line: string; stop: () =
 
 describe('the local chain sets up a funded demo Safe', () => {
   it('creates it once, threshold 2 of three owners, holding 1,000,000 RINGK', async () => {
-    const port = await freePort();
+    const port = await ephemeralPort();
     const first = await startLocalChain(port);
     expect(first.line).toMatch(/demo Safe at 0x[0-9a-f]{40} \(threshold 2 of anvil accounts 1-3, created and funded now\)/);
     const chain = await connectChain(`http://127.0.0.1:${port}`, ANVIL_DEV_PRIVATE_KEY);

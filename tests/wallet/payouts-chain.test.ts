@@ -12,12 +12,12 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
   deployRingk,
-  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
   type LocalChain,
 } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { serveMetrics } from '../../workers/lib/metrics-server.ts';
 import { PayoutExecutor } from '../../workers/wallet/payout-executor.ts';
 import { createWalletMetrics, readPayoutsInFlight } from '../../workers/wallet/wallet-metrics.ts';
@@ -73,7 +73,7 @@ async function runWorker(
       CHAIN_RPC_URL: anvil.rpcUrl,
       WALLET_CONFIRMATIONS: '2',
       WALLET_POLL_INTERVAL_MS: '100',
-      METRICS_PORT: String(await freePort()),
+      METRICS_PORT: String(await ephemeralPort()),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -171,7 +171,7 @@ describe('the wallet worker on a local chain', () => {
         LOG_LEVEL: 'warn',
         CHAIN_RPC_URL: anvil.rpcUrl,
         WALLET_CONFIRMATIONS: '2',
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(await ephemeralPort()),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -13,12 +13,12 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
   deployRingk,
-  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
   type LocalChain,
 } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { createTestDatabase, databaseVariables, type TestDatabase } from '../harness/database.ts';
 
 const PAYOUTS = Number(process.env.WALLET_CRASH_PAYOUTS ?? 16);
@@ -33,7 +33,7 @@ let metricsPort: number; // one worker at a time: one port
 
 beforeAll(async () => {
   db = await createTestDatabase('wallet_crash');
-  metricsPort = await freePort();
+  metricsPort = await ephemeralPort();
   stateDir = mkdtempSync(path.join(tmpdir(), 'wallet-anvil-'));
   anvil = await startAnvil({ blockTimeSeconds: 1, stateFile: path.join(stateDir, 'state.json') });
   chain = await connectChain(anvil.rpcUrl, ANVIL_DEV_PRIVATE_KEY);

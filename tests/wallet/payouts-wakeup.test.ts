@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { ANVIL_DEV_PRIVATE_KEY, connectChain, freePort, startAnvil, tokenBalance } from '../../workers/wallet/chain.ts';
+import { ANVIL_DEV_PRIVATE_KEY, connectChain, startAnvil, tokenBalance } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { ensureRingk } from '../../workers/wallet/ringk-token.ts';
 import { databaseVariables } from '../harness/database.ts';
 import { testServices } from '../harness/services.ts';
@@ -41,7 +42,7 @@ describe('the wallet worker woken by payout.approved', () => {
         WALLET_CONFIRMATIONS: '1',
         WALLET_POLL_INTERVAL_MS: String(POLL_MS),
         WALLET_NATS_WAKEUP: 'true',
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(await ephemeralPort()),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,12 +15,12 @@ import { packSafeSignatures, SAFE_TX_TYPES, safeTransactionHash, safeTransaction
 import {
   ANVIL_DEV_PRIVATE_KEY,
   connectChain,
-  freePort,
   startAnvil,
   tokenBalance,
   type ChainClients,
   type LocalChain,
 } from '../../workers/wallet/chain.ts';
+import { ephemeralPort } from '../../workers/lib/ports.ts';
 import { PayoutExecutor } from '../../workers/wallet/payout-executor.ts';
 import { ensureRingk } from '../../workers/wallet/ringk-token.ts';
 import { createSafe, ensureSafeContracts, readSafe, safeAbi } from '../../workers/wallet/safe-treasury.ts';
@@ -166,7 +166,7 @@ describe('a Safe treasury with threshold 2', () => {
     expect(waiting.tx_hash).toBeNull();
 
     // on chain itself: execTransaction with one owner's signature reverts with GS020 (signatures too short)
-    const tx = safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
+    const tx = safeTxOf(p, amount);
     const withOne = chain.public.simulateContract({
       address: safe,
       abi: safeAbi,
@@ -294,27 +294,7 @@ describe('a Safe treasury with threshold 2', () => {
     const signatures = await Promise.all(
       [owners[0]!, owners[1]!].map(async (o) => ({ signer: o.address, signature: await o.signTypedData(rejection) })),
     );
-    const m = rejection.message;
-    const rejected = await chain.wallet.writeContract({
-      address: safe,
-      abi: safeAbi,
-      functionName: 'execTransaction',
-      args: [
-        m.to,
-        m.value,
-        m.data,
-        m.operation,
-        m.safeTxGas,
-        m.baseGas,
-        m.gasPrice,
-        m.gasToken,
-        m.refundReceiver,
-        packSafeSignatures(signatures),
-      ],
-      account: chain.account,
-      chain: chain.chain,
-    });
-    expect((await chain.public.waitForTransactionReceipt({ hash: rejected })).status).toBe('success');
+    expect((await execSafeTx(rejection.message, signatures)).status).toBe('success');
 
     const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
     const settled = async (id: string) => ['confirmed', 'failed'].includes((await rowOf(id)).status);
@@ -339,35 +319,10 @@ describe('a Safe payout executed outside the wallet worker', () => {
     ];
     await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
     // an owner's Safe app executes it with the approvers' signatures while the wallet worker is away
-    const someone = privateKeyToAccount(generatePrivateKey());
-    const gasMoney = await chain.wallet.sendTransaction({
-      to: someone.address,
-      value: 10n ** 18n,
-      account: chain.account,
-      chain: chain.chain,
-    });
-    await chain.public.waitForTransactionReceipt({ hash: gasMoney });
-    const m = safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
-    const outside = await chain.wallet.writeContract({
-      address: safe,
-      abi: safeAbi,
-      functionName: 'execTransaction',
-      args: [
-        m.to,
-        m.value,
-        m.data,
-        m.operation,
-        m.safeTxGas,
-        m.baseGas,
-        m.gasPrice,
-        m.gasToken,
-        m.refundReceiver,
-        packSafeSignatures(signatures),
-      ],
-      account: someone,
-      chain: chain.chain,
-    });
-    expect((await chain.public.waitForTransactionReceipt({ hash: outside })).status).toBe('success');
+    const someone = await accountWithGas();
+    const executed = await execSafeTx(safeTxOf(p, amount), signatures, someone);
+    expect(executed.status).toBe('success');
+    const outside = executed.transactionHash;
 
     const executor = new PayoutExecutor(db.sql, chain, { confirmations: 1 });
     await runUntil(executor, async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
@@ -389,40 +344,13 @@ describe('a Safe payout executed outside the wallet worker', () => {
     ];
     await db.sql`update public.payouts set status = 'approved' where id = ${p.id}`;
     // gas for the outsider, from the hot signer before the worker signs (its next nonce stays the recorded one's)
-    const someone = privateKeyToAccount(generatePrivateKey());
-    const gasMoney = await chain.wallet.sendTransaction({
-      to: someone.address,
-      value: 10n ** 18n,
-      account: chain.account,
-      chain: chain.chain,
-    });
-    await chain.public.waitForTransactionReceipt({ hash: gasMoney });
+    const someone = await accountWithGas();
     // the worker records its execTransaction and dies before sending it
     expect((await runWorker(['--crash-after', 'record'], async () => false)).signal).toBe('SIGKILL');
     const recordedFirst = await rowOf(p.id);
     expect(recordedFirst.status).toBe('submitted');
     // meanwhile an owner's Safe app executes the same SafeTx
-    const m = safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
-    const outside = await chain.wallet.writeContract({
-      address: safe,
-      abi: safeAbi,
-      functionName: 'execTransaction',
-      args: [
-        m.to,
-        m.value,
-        m.data,
-        m.operation,
-        m.safeTxGas,
-        m.baseGas,
-        m.gasPrice,
-        m.gasToken,
-        m.refundReceiver,
-        packSafeSignatures(signatures),
-      ],
-      account: someone,
-      chain: chain.chain,
-    });
-    await chain.public.waitForTransactionReceipt({ hash: outside });
+    const outside = (await execSafeTx(safeTxOf(p, amount), signatures, someone)).transactionHash;
 
     // the worker comes back: its recorded transaction is sent, mined and reverts; the payout follows the one that paid
     await runWorker([], async () => ['confirmed', 'failed'].includes((await rowOf(p.id)).status));
@@ -468,6 +396,45 @@ describe('a Safe payout whose execTransaction reverted while its SafeTx was not 
   }, 180_000);
 });
 
+const safeTxOf = (p: { recipient: Address; safeNonce: bigint }, amount: bigint) =>
+  safeTransactionOf({ chainId: chain.chain.id, safe, safeNonce: p.safeNonce, token, recipient: p.recipient, amount }).message;
+
+/** Executes a SafeTx on the Safe with owners' signatures, as a Safe app would; the receipt. */
+async function execSafeTx(
+  m: ReturnType<typeof safeTxOf>,
+  signatures: { signer: Address; signature: Hex }[],
+  account: ChainClients['account'] | PrivateKeyAccount = chain.account,
+) {
+  const hash = await chain.wallet.writeContract({
+    address: safe,
+    abi: safeAbi,
+    functionName: 'execTransaction',
+    args: [
+      m.to,
+      m.value,
+      m.data,
+      m.operation,
+      m.safeTxGas,
+      m.baseGas,
+      m.gasPrice,
+      m.gasToken,
+      m.refundReceiver,
+      packSafeSignatures(signatures),
+    ],
+    account,
+    chain: chain.chain,
+  });
+  return chain.public.waitForTransactionReceipt({ hash });
+}
+
+/** A fresh account holding 1 ETH for gas, sent by the hot signer. */
+async function accountWithGas(): Promise<PrivateKeyAccount> {
+  const account = privateKeyToAccount(generatePrivateKey());
+  const hash = await chain.wallet.sendTransaction({ to: account.address, value: 10n ** 18n, account: chain.account, chain: chain.chain });
+  await chain.public.waitForTransactionReceipt({ hash });
+  return account;
+}
+
 /** Sets the Safe's RINGK balance directly (OpenZeppelin's ERC20 keeps balances in a mapping at slot 0). */
 async function setSafeBalance(amount: bigint): Promise<void> {
   const slot = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [safe, 0n]));
@@ -501,7 +468,7 @@ async function runWorker(args: string[], done: () => Promise<boolean>): Promise<
       CHAIN_RPC_URL: anvil.rpcUrl,
       WALLET_CONFIRMATIONS: '1',
       WALLET_POLL_INTERVAL_MS: '100',
-      METRICS_PORT: String(await freePort()),
+      METRICS_PORT: String(await ephemeralPort()),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

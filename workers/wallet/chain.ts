@@ -3,7 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,6 +19,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { ephemeralPort } from '../lib/ports.ts';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -109,18 +109,6 @@ export async function deployRingk(clients: ChainClients, supply: bigint): Promis
 export const tokenBalance = (clients: ChainClients, token: Address, holder: Address): Promise<bigint> =>
   clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [holder] });
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface LocalChain {
   rpcUrl: string;
   port: number;
@@ -130,7 +118,7 @@ export interface LocalChain {
 
 /** Starts anvil (from @foundry-rs/anvil) on `port` (a free one by default) and waits until it answers. */
 export async function startAnvil(options: { port?: number; blockTimeSeconds?: number; stateFile?: string } = {}): Promise<LocalChain> {
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await ephemeralPort());
   const args = ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(LOCAL_CHAIN_ID), '--silent'];
   if (options.blockTimeSeconds) args.push('--block-time', String(options.blockTimeSeconds));
   // a state file keeps the chain across restarts (the crash test restarts the node mid-flow)

@@ -28,7 +28,13 @@ import {
 } from 'viem';
 import type { TransactionSql } from 'postgres';
 import type { Sql } from '../lib/postgres.ts';
-import { packSafeSignatures, safeSigner, safeTransactionHash, safeTransactionOf } from '../../functions/_shared/safe-transaction.ts';
+import {
+  packSafeSignatures,
+  safeSigner,
+  safeTransactionHash,
+  safeTransactionOf,
+  type SafePayout,
+} from '../../functions/_shared/safe-transaction.ts';
 import { readGenesis, type ChainClients } from './chain.ts';
 import { readSafe, safeAbi } from './safe-treasury.ts';
 import type { ChainStep, WalletMetrics } from './wallet-metrics.ts';
@@ -277,16 +283,16 @@ export class PayoutExecutor {
     return executions[0]?.transactionHash ?? undefined;
   }
 
-  /** The SafeTx hash of a Safe payout (what its approvers signed). */
-  private safeTxHashOf(payout: PayoutToRun): Hex {
-    return safeTransactionHash({
+  /** A Safe payout as the SafeTx its approvers signed (functions/_shared/safe-transaction.ts). */
+  private safePayoutOf(payout: PayoutToRun): SafePayout {
+    return {
       chainId: this.chain.chain.id,
       safe: payout.safe_address!,
       safeNonce: BigInt(payout.safe_nonce!),
       token: payout.token,
       recipient: payout.recipient,
       amount: BigInt(payout.amount),
-    });
+    };
   }
 
   /**
@@ -359,7 +365,7 @@ export class PayoutExecutor {
   ): Promise<PayoutCall | { wait: string } | { fail: string } | { executedIn: Hex }> {
     const safe = payout.safe_address!;
     const safeNonce = BigInt(payout.safe_nonce!);
-    const hash = this.safeTxHashOf(payout);
+    const hash = safeTransactionHash(this.safePayoutOf(payout));
     const state = await this.onChain('simulate', () => readSafe(this.chain, safe));
     if (state.nonce < safeNonce)
       return { wait: `waits for the Safe's earlier transactions: the Safe is at nonce ${state.nonce}, this payout has ${safeNonce}` };
@@ -382,14 +388,7 @@ export class PayoutExecutor {
     }
     if (valid.length < state.threshold)
       return { wait: `waits for signatures: ${valid.length} of the Safe's ${state.threshold} owner signatures so far` };
-    const safeTx = safeTransactionOf({
-      chainId: this.chain.chain.id,
-      safe,
-      safeNonce,
-      token: payout.token,
-      recipient: payout.recipient,
-      amount: BigInt(payout.amount),
-    }).message;
+    const safeTx = safeTransactionOf(this.safePayoutOf(payout)).message;
     const args = [
       safeTx.to,
       safeTx.value,
@@ -438,7 +437,7 @@ export class PayoutExecutor {
     if (receipt.status === 'reverted') {
       if (payout.safe_address) {
         // another transaction may have executed the SafeTx first (then ours reverts): the payout is paid by it
-        const executedIn = await this.safeTxExecution(payout.safe_address, this.safeTxHashOf(payout));
+        const executedIn = await this.safeTxExecution(payout.safe_address, safeTransactionHash(this.safePayoutOf(payout)));
         if (executedIn && executedIn !== payout.tx_hash) {
           await this.recordOutsideExecution(this.sql, payout, executedIn);
           return 0;

@@ -5,6 +5,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { EmptyState, ErrorState, Field, LoadingState, useResource } from '../../shared/ui.tsx';
+import { AmountField, MemoField } from './wallet-fields.tsx';
 
 const STATUS_LABELS: Record<string, string> = {
   sent: 'Sent (on its way)',
@@ -78,30 +79,8 @@ export function GiftsPanel(props: { api: ApiClient; teamId: string; userId: stri
             </select>
           )}
         </Field>
-        <Field label="Credits to give">
-          {({ id, describedBy }) => (
-            <input
-              id={id}
-              aria-describedby={describedBy}
-              value={form.amount}
-              required
-              inputMode="numeric"
-              pattern="[1-9][0-9]*"
-              onChange={(event) => setForm({ ...form, amount: event.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Message">
-          {({ id, describedBy }) => (
-            <input
-              id={id}
-              aria-describedby={describedBy}
-              value={form.memo}
-              maxLength={280}
-              onChange={(event) => setForm({ ...form, memo: event.target.value })}
-            />
-          )}
-        </Field>
+        <AmountField label="Credits to give" value={form.amount} onChange={(amount) => setForm({ ...form, amount })} />
+        <MemoField label="Message" value={form.memo} onChange={(memo) => setForm({ ...form, memo })} />
         <button type="submit" disabled={sending}>
           Send gift
         </button>

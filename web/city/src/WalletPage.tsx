@@ -5,6 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { expectOk, type ApiClient } from '../../shared/api.ts';
 import { EmptyState, ErrorState, Field, LoadingState, useResource } from '../../shared/ui.tsx';
+import { AmountField, MemoField } from './wallet-fields.tsx';
 import { GiftsPanel } from './GiftsPanel.tsx';
 
 const STATUS_LABELS: Record<string, string> = {
@@ -133,30 +134,12 @@ export function WalletPage({ api, teamId, userId }: { api: ApiClient; teamId: st
                 />
               )}
             </Field>
-            <Field label={`Amount of ${token.symbol} (base units)`}>
-              {({ id, describedBy }) => (
-                <input
-                  id={id}
-                  aria-describedby={describedBy}
-                  value={form.amount}
-                  required
-                  inputMode="numeric"
-                  pattern="[1-9][0-9]*"
-                  onChange={(event) => setForm({ ...form, amount: event.target.value })}
-                />
-              )}
-            </Field>
-            <Field label="Memo">
-              {({ id, describedBy }) => (
-                <input
-                  id={id}
-                  aria-describedby={describedBy}
-                  value={form.memo}
-                  maxLength={280}
-                  onChange={(event) => setForm({ ...form, memo: event.target.value })}
-                />
-              )}
-            </Field>
+            <AmountField
+              label={`Amount of ${token.symbol} (base units)`}
+              value={form.amount}
+              onChange={(amount) => setForm({ ...form, amount })}
+            />
+            <MemoField label="Memo" value={form.memo} onChange={(memo) => setForm({ ...form, memo })} />
             <button type="submit">Request payout</button>
           </form>
         )}
@@ -224,19 +207,7 @@ export function WalletPage({ api, teamId, userId }: { api: ApiClient; teamId: st
           My RINGK credits: <strong>{myCredits}</strong>
         </p>
         <form onSubmit={stake} className="inline-form" aria-label="Stake credits">
-          <Field label="Amount to stake">
-            {({ id, describedBy }) => (
-              <input
-                id={id}
-                aria-describedby={describedBy}
-                value={stakeForm.amount}
-                required
-                inputMode="numeric"
-                pattern="[1-9][0-9]*"
-                onChange={(event) => setStakeForm({ ...stakeForm, amount: event.target.value })}
-              />
-            )}
-          </Field>
+          <AmountField label="Amount to stake" value={stakeForm.amount} onChange={(amount) => setStakeForm({ ...stakeForm, amount })} />
           <Field label="Lock (days)">
             {({ id, describedBy }) => (
               <input
